@@ -1,0 +1,25 @@
+use thiserror::Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    /// An id the caller named does not exist for them (or belongs to someone else).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A unique value is taken; the text names the field.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("unknown or disabled users: {}", .0.join(", "))]
+    UnknownUsers(Vec<String>),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("commit failed: {0}")]
+    CommitFailed(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the store is shut down")]
+    Closed,
+    #[error("storage I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}

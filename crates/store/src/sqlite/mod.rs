@@ -1,0 +1,202 @@
+//! The embedded SQLite backend: one file, WAL, `synchronous=FULL`.
+//!
+//! Writes go through a single writer thread that groups whatever requests are
+//! waiting into one transaction (group commit): each request runs in its own
+//! savepoint, so one failing request never spoils its neighbours, and one fsync
+//! makes the whole batch durable. Reads run on a small pool of read-only
+//! connections, which WAL lets proceed while the writer commits.
+
+mod events;
+mod notifications;
+mod pool;
+mod rows;
+mod schema;
+mod users;
+mod writer;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use herald_protocol::{
+    Counts, Cursor, DeleteRequest, Notification, Page, TokenInfo, TokenKind, User, UserId,
+};
+use rusqlite::Connection;
+use time::OffsetDateTime;
+
+use crate::{
+    CommitFeed, Inserted, ListFilter, MarkTarget, NewNotification, NewUser, Principal, PurgeStats,
+    Result, Store, StoredEvent, StreamBounds, UserChanges, UserRecord,
+};
+use pool::ReadPool;
+use writer::Writer;
+
+/// Read connections; WAL readers never block the writer or each other.
+const READERS: usize = 4;
+
+pub struct SqliteStore {
+    writer: Writer,
+    readers: Arc<ReadPool>,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database at `path`.
+    pub fn open(path: &Path, feed: CommitFeed) -> Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let conn = Connection::open(path)?;
+        configure(&conn)?;
+        schema::migrate(&conn)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let reader = Connection::open(path)?;
+                configure(&reader)?;
+                reader.execute_batch("PRAGMA query_only = ON")?;
+                Ok(reader)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            writer: Writer::spawn(conn, feed),
+            readers: Arc::new(ReadPool::new(readers)),
+        })
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || f(&readers.acquire()))
+            .await
+            .map_err(|_| crate::Error::Closed)?
+    }
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn user_count(&self) -> Result<i64> {
+        self.read(users::count).await
+    }
+
+    async fn create_user(&self, new: NewUser) -> Result<User> {
+        self.writer.run(move |conn, _| users::create(conn, &new)).await
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>> {
+        let username = username.to_owned();
+        self.read(move |conn| users::by_name(conn, &username)).await
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
+        self.read(move |conn| users::by_id(conn, id)).await
+    }
+
+    async fn search_users(&self, prefix: &str, limit: u32) -> Result<Vec<User>> {
+        let prefix = prefix.to_owned();
+        self.read(move |conn| users::search(conn, &prefix, limit))
+            .await
+    }
+
+    async fn update_user(&self, id: UserId, changes: UserChanges) -> Result<Option<User>> {
+        self.writer
+            .run(move |conn, _| users::update(conn, id, &changes))
+            .await
+    }
+
+    async fn delete_user(&self, id: UserId) -> Result<bool> {
+        self.writer.run(move |conn, _| users::delete(conn, id)).await
+    }
+
+    async fn create_token(
+        &self,
+        user_id: UserId,
+        kind: TokenKind,
+        name: &str,
+        hash: Vec<u8>,
+    ) -> Result<TokenInfo> {
+        let name = name.to_owned();
+        self.writer
+            .run(move |conn, _| users::create_token(conn, user_id, kind, &name, &hash))
+            .await
+    }
+
+    async fn authenticate(&self, hash: Vec<u8>) -> Result<Option<Principal>> {
+        self.read(move |conn| users::authenticate(conn, &hash)).await
+    }
+
+    async fn list_tokens(&self, user_id: UserId) -> Result<Vec<TokenInfo>> {
+        self.read(move |conn| users::list_tokens(conn, user_id))
+            .await
+    }
+
+    async fn delete_token(&self, user_id: UserId, token_id: i64) -> Result<bool> {
+        self.writer
+            .run(move |conn, _| users::delete_token(conn, user_id, token_id))
+            .await
+    }
+
+    async fn insert_notification(&self, new: NewNotification) -> Result<Inserted> {
+        self.writer
+            .run(move |conn, events| notifications::insert(conn, events, &new))
+            .await
+    }
+
+    async fn list_notifications(
+        &self,
+        user_id: UserId,
+        filter: ListFilter,
+    ) -> Result<Page<Notification>> {
+        self.read(move |conn| notifications::list(conn, user_id, &filter))
+            .await
+    }
+
+    async fn counts(&self, user_id: UserId) -> Result<(Counts, Cursor)> {
+        self.read(move |conn| notifications::counts(conn, user_id))
+            .await
+    }
+
+    async fn mark(&self, user_id: UserId, target: MarkTarget, read: bool) -> Result<i64> {
+        self.writer
+            .run(move |conn, events| notifications::mark(conn, events, user_id, &target, read))
+            .await
+    }
+
+    async fn delete_notifications(&self, user_id: UserId, request: DeleteRequest) -> Result<i64> {
+        self.writer
+            .run(move |conn, events| notifications::delete(conn, events, user_id, &request.ids))
+            .await
+    }
+
+    async fn events_since(
+        &self,
+        user_id: UserId,
+        since: Cursor,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>> {
+        self.read(move |conn| events::since(conn, user_id, since, limit))
+            .await
+    }
+
+    async fn stream_bounds(&self) -> Result<StreamBounds> {
+        self.read(events::bounds).await
+    }
+
+    async fn purge(&self, before: OffsetDateTime) -> Result<PurgeStats> {
+        self.writer
+            .run(move |conn, _| events::purge(conn, before))
+            .await
+    }
+}
