@@ -18,10 +18,16 @@ pub enum Event {
     NotificationsUnread { ids: Vec<NotificationId> },
     /// Everything of `kind` up to and including `up_to` is now read.
     #[serde(rename = "notification.all_read")]
-    AllRead { kind: KindFilter, up_to: NotificationId },
+    AllRead {
+        kind: KindFilter,
+        up_to: NotificationId,
+    },
     /// Everything of `kind` up to and including `up_to` is now unread.
     #[serde(rename = "notification.all_unread")]
-    AllUnread { kind: KindFilter, up_to: NotificationId },
+    AllUnread {
+        kind: KindFilter,
+        up_to: NotificationId,
+    },
     #[serde(rename = "notification.deleted")]
     NotificationsDeleted { ids: Vec<NotificationId> },
 }

@@ -1,1 +1,147 @@
+//! Herald's server: REST API, WebSocket gateway and fan-out over a [`Store`].
+//!
+//! [`serve`] runs a server on a listener the caller owns until `shutdown`
+//! resolves, which is how both `main` and the tests start it.
+//!
+//! [`Store`]: herald_store::Store
 
+pub mod api;
+mod config;
+mod error;
+pub mod fanout;
+mod metrics;
+pub mod service;
+pub mod state;
+mod ws;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use herald_store::sqlite::SqliteStore;
+use herald_store::Store;
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use config::{Config, Flags, Registration};
+pub use error::{Error, Result};
+
+use fanout::Hub;
+use metrics::Metrics;
+use state::AppState;
+
+/// How often old notifications and events are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// A server with its storage open and background tasks running, ready to serve.
+pub struct Server {
+    state: AppState,
+    /// The first admin's password when the server generated it on this start.
+    pub generated_admin_password: Option<String>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Opens storage, creates the first admin on an empty database and starts the
+    /// fan-out and retention tasks.
+    pub async fn open(config: Config) -> Result<Self> {
+        let (feed, commits) = tokio::sync::mpsc::unbounded_channel();
+        let path = config.sqlite_path()?;
+        let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, feed))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))??;
+        let store: Arc<dyn Store> = Arc::new(store);
+        let metrics = Arc::new(Metrics::default());
+        let head = store.stream_bounds().await?.head;
+        let hub = Arc::new(Hub::new(head, config.send_queue, metrics.clone()));
+        let state = AppState {
+            config: Arc::new(config),
+            store,
+            hub: hub.clone(),
+            metrics,
+            shutdown: CancellationToken::new(),
+        };
+        let generated_admin_password = service::accounts::bootstrap_admin(&state).await?;
+        if let Some(password) = &generated_admin_password {
+            write_admin_password(&state.config, password)?;
+        }
+        let tasks = vec![fanout::spawn(commits, hub), spawn_purge(state.clone())];
+        Ok(Self {
+            state,
+            generated_admin_password,
+            tasks,
+        })
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, closes WebSockets
+    /// with 1001 and waits for requests in flight (and their writes) to finish.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        let token = self.state.shutdown.clone();
+        let router = api::router(self.state.clone());
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                token.cancel();
+            })
+            .await?;
+        for task in &self.tasks {
+            task.abort();
+        }
+        Ok(())
+    }
+}
+
+/// Runs a server with `config` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    Server::open(config).await?.run(listener, shutdown).await
+}
+
+/// Keeps a generated admin password where only the server's user can read it.
+fn write_admin_password(config: &Config, password: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::create_dir_all(&config.data_dir)?;
+    let path = config.data_dir.join("admin-password");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)?;
+    writeln!(file, "{password}")?;
+    Ok(())
+}
+
+fn spawn_purge(state: AppState) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(PURGE_EVERY);
+        loop {
+            every.tick().await;
+            let days = i64::from(state.config.retention_days);
+            let before = OffsetDateTime::now_utc() - time::Duration::days(days);
+            match state.store.purge(before).await {
+                Ok(stats) if stats.events > 0 || stats.notifications > 0 => tracing::info!(
+                    events = stats.events,
+                    notifications = stats.notifications,
+                    "purged data older than {days} days"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+            }
+        }
+    })
+}

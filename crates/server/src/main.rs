@@ -1,1 +1,60 @@
-fn main() {}
+//! `herald-server`: configuration, logging and signals around [`herald_server::serve`].
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use herald_server::{Config, Flags, Server};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let flags = Flags::parse();
+    match run(flags).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("herald-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(flags: Flags) -> herald_server::Result<()> {
+    let config = Config::load(&flags)?;
+    let listener = TcpListener::bind(config.listen).await.map_err(|e| {
+        herald_server::Error::Config(format!("cannot listen on {}: {e}", config.listen))
+    })?;
+    let server = Server::open(config.clone()).await?;
+    if let Some(password) = &server.generated_admin_password {
+        eprintln!(
+            "Created the first user `admin` with password: {password}\n\
+             (also saved to {}; change it after logging in)",
+            config.data_dir.join("admin-password").display()
+        );
+    }
+    tracing::info!(
+        "listening on http://{} (database: {})",
+        listener.local_addr()?,
+        config.sqlite_path()?.display()
+    );
+    server.run(listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what systemd sends).
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term.recv() => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,1 +1,286 @@
+//! Test helpers: a real Herald server in-process on `127.0.0.1:0` with a temp
+//! SQLite file, plus clients that talk to it over real sockets.
+//!
+//! ```ignore
+//! let server = TestServer::spawn().await;
+//! let alice = server.user("alice").await;
+//! let mut ws = alice.ws().await;
+//! ```
 
+mod ws;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use herald_server::{Config, Registration, Server};
+use herald_store::Store;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+pub use ws::WsClient;
+
+/// Password of the `admin` user every test server starts with.
+pub const ADMIN_PASSWORD: &str = "admin-password";
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    store: Arc<dyn Store>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<herald_server::Result<()>>>,
+    /// Holds the database; removed when the server is dropped.
+    pub dir: tempfile::TempDir,
+    http: reqwest::Client,
+}
+
+impl TestServer {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Spawns with a tweaked configuration (registration, heartbeat, queue size…).
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config {
+            data_dir: dir.path().to_path_buf(),
+            admin_password: Some(ADMIN_PASSWORD.into()),
+            registration: Registration::Closed,
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        let server = Server::open(config).await.expect("server opens");
+        let store = server.state().store.clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(listener, async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            store,
+            stop: Some(stop),
+            task: Some(task),
+            dir,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn admin_password(&self) -> &str {
+        ADMIN_PASSWORD
+    }
+
+    /// Direct access to storage, for what no route does (e.g. forcing a purge).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// A client with no token.
+    pub fn anonymous(&self) -> TestUser {
+        TestUser {
+            id: 0,
+            username: String::new(),
+            token: String::new(),
+            base: self.url(),
+            http: self.http.clone(),
+        }
+    }
+
+    pub async fn login(&self, username: &str, password: &str, device: &str) -> TestUser {
+        let response = self
+            .anonymous()
+            .post(
+                "/api/v1/auth/login",
+                json!({"username": username, "password": password, "device": device}),
+            )
+            .await;
+        assert_eq!(response.status, 200, "login {username}: {}", response.body);
+        TestUser {
+            id: response.body["user"]["id"].as_i64().expect("user id"),
+            username: username.to_owned(),
+            token: response.body["token"].as_str().expect("token").to_owned(),
+            base: self.url(),
+            http: self.http.clone(),
+        }
+    }
+
+    pub async fn admin(&self) -> TestUser {
+        self.login("admin", ADMIN_PASSWORD, "test-admin").await
+    }
+
+    /// Creates `name` (password `password-<name>`) and logs in as them.
+    pub async fn user(&self, name: &str) -> TestUser {
+        let admin = self.admin().await;
+        let created = admin
+            .post(
+                "/api/v1/users",
+                json!({"username": name, "password": password_of(name)}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "create {name}: {}", created.body);
+        self.login(name, &password_of(name), "test-device").await
+    }
+
+    /// Another device (session) of an existing user.
+    pub async fn device(&self, user: &TestUser, device: &str) -> TestUser {
+        self.login(&user.username, &password_of(&user.username), device)
+            .await
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("server task")
+                .expect("server stops cleanly");
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub fn password_of(username: &str) -> String {
+    format!("password-{username}")
+}
+
+/// A logged-in user (one device) talking REST to the test server.
+#[derive(Clone)]
+pub struct TestUser {
+    pub id: i64,
+    pub username: String,
+    pub token: String,
+    base: String,
+    http: reqwest::Client,
+}
+
+/// Status and JSON body of a response (`Value::Null` when the body is empty).
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl TestResponse {
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_value(self.body.clone())
+            .unwrap_or_else(|e| panic!("unexpected body {}: {e}", self.body))
+    }
+
+    /// The `error.code` of an error response.
+    pub fn error_code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestUser {
+    pub fn with_token(&self, token: &str) -> TestUser {
+        TestUser {
+            token: token.to_owned(),
+            ..self.clone()
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.send(self.http.get(self.url(path))).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> TestResponse {
+        self.send(self.http.post(self.url(path)).json(&body)).await
+    }
+
+    /// POSTs raw bytes as JSON, for malformed and oversized bodies.
+    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> TestResponse {
+        let request = self
+            .http
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body);
+        self.send(request).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> TestResponse {
+        self.send(self.http.patch(self.url(path)).json(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> TestResponse {
+        self.send(self.http.delete(self.url(path))).await
+    }
+
+    /// Sends a personal notification and returns its id.
+    pub async fn notify(&self, to: &[&str], title: &str) -> i64 {
+        let response = self
+            .post("/api/v1/notifications", json!({"to": to, "title": title}))
+            .await;
+        assert_eq!(response.status, 201, "send: {}", response.body);
+        response.body["id"].as_i64().expect("id")
+    }
+
+    /// Sends a broadcast (the user must be an admin) and returns its id.
+    pub async fn broadcast(&self, title: &str) -> i64 {
+        let response = self
+            .post(
+                "/api/v1/notifications",
+                json!({"broadcast": true, "title": title}),
+            )
+            .await;
+        assert_eq!(response.status, 201, "broadcast: {}", response.body);
+        response.body["id"].as_i64().expect("id")
+    }
+
+    pub async fn counts(&self) -> herald_protocol::Counts {
+        self.get("/api/v1/notifications/counts").await.json()
+    }
+
+    /// Ids of the user's notifications for a query string such as `status=unread`.
+    pub async fn ids(&self, query: &str) -> Vec<i64> {
+        let page = self.get(&format!("/api/v1/notifications?{query}")).await;
+        assert_eq!(page.status, 200, "list: {}", page.body);
+        page.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|n| n["id"].as_i64().expect("id"))
+            .collect()
+    }
+
+    pub async fn ws(&self) -> WsClient {
+        WsClient::connect(&self.base, Some(&self.token)).await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> TestResponse {
+        let request = if self.token.is_empty() {
+            request
+        } else {
+            request.bearer_auth(&self.token)
+        };
+        let response = request.send().await.expect("request reaches the server");
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.expect("response body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        TestResponse { status, body }
+    }
+}

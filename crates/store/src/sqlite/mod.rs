@@ -92,7 +92,9 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, new: NewUser) -> Result<User> {
-        self.writer.run(move |conn, _| users::create(conn, &new)).await
+        self.writer
+            .run(move |conn, _| users::create(conn, &new))
+            .await
     }
 
     async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>> {
@@ -117,7 +119,9 @@ impl Store for SqliteStore {
     }
 
     async fn delete_user(&self, id: UserId) -> Result<bool> {
-        self.writer.run(move |conn, _| users::delete(conn, id)).await
+        self.writer
+            .run(move |conn, _| users::delete(conn, id))
+            .await
     }
 
     async fn create_token(
@@ -134,7 +138,8 @@ impl Store for SqliteStore {
     }
 
     async fn authenticate(&self, hash: Vec<u8>) -> Result<Option<Principal>> {
-        self.read(move |conn| users::authenticate(conn, &hash)).await
+        self.read(move |conn| users::authenticate(conn, &hash))
+            .await
     }
 
     async fn list_tokens(&self, user_id: UserId) -> Result<Vec<TokenInfo>> {

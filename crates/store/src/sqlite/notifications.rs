@@ -74,11 +74,9 @@ pub(super) fn insert(
                 notification: notification.clone(),
             };
             emit(conn, events, None, event)?;
-            conn.query_row(
-                "SELECT count(*) FROM users WHERE disabled = 0",
-                [],
-                |r| r.get(0),
-            )?
+            conn.query_row("SELECT count(*) FROM users WHERE disabled = 0", [], |r| {
+                r.get(0)
+            })?
         }
     };
     Ok(Inserted {
@@ -109,7 +107,7 @@ fn resolve_recipients(conn: &Connection, names: &[String]) -> Result<Vec<UserId>
 }
 
 const NOTIFICATION_COLUMNS: &str =
-    "n.id, n.kind, n.category, n.title, n.content, n.link, n.priority, n.desktop, s.username, n.created_at";
+    "n.id AS id, n.kind, n.category, n.title, n.content, n.link, n.priority, n.desktop, s.username, n.created_at";
 
 /// The read state of a broadcast for a user: an explicit row, else the watermark.
 const BROADCAST_READ: &str = "coalesce(b.read, n.id <= ?6)";
@@ -132,7 +130,11 @@ pub(super) fn list(
     }
     let mut parts = Vec::new();
     if filter.kind.includes(NotificationKind::Personal) {
-        let read = if status.is_some() { " AND r.read = ?4" } else { "" };
+        let read = if status.is_some() {
+            " AND r.read = ?4"
+        } else {
+            ""
+        };
         parts.push(format!(
             "SELECT {NOTIFICATION_COLUMNS}, r.read AS read
              FROM recipients r
@@ -240,8 +242,9 @@ struct Visible {
 /// so another user's ids reveal nothing and change nothing.
 fn visible(conn: &Connection, user_id: UserId, ids: &[NotificationId]) -> Result<Vec<Visible>> {
     let upto = broadcast_watermark(conn, user_id)?;
-    let mut personal =
-        conn.prepare_cached("SELECT read FROM recipients WHERE user_id = ?1 AND notification_id = ?2")?;
+    let mut personal = conn.prepare_cached(
+        "SELECT read FROM recipients WHERE user_id = ?1 AND notification_id = ?2",
+    )?;
     let mut broadcast = conn.prepare_cached(
         "SELECT coalesce(b.read, n.id <= ?3)
          FROM notifications n
@@ -251,9 +254,20 @@ fn visible(conn: &Connection, user_id: UserId, ids: &[NotificationId]) -> Result
     let mut found = Vec::with_capacity(ids.len());
     for id in unique_ids(ids) {
         if let Some(read) = personal.query_row((user_id, id), |r| r.get(0)).optional()? {
-            found.push(Visible { id, kind: NotificationKind::Personal, read });
-        } else if let Some(read) = broadcast.query_row((user_id, id, upto), |r| r.get(0)).optional()? {
-            found.push(Visible { id, kind: NotificationKind::Broadcast, read });
+            found.push(Visible {
+                id,
+                kind: NotificationKind::Personal,
+                read,
+            });
+        } else if let Some(read) = broadcast
+            .query_row((user_id, id, upto), |r| r.get(0))
+            .optional()?
+        {
+            found.push(Visible {
+                id,
+                kind: NotificationKind::Broadcast,
+                read,
+            });
         } else {
             return Err(Error::NotFound(format!("notification {id}")));
         }
@@ -350,14 +364,17 @@ fn mark_all(
             "UPDATE broadcast_state SET read = ?2 WHERE user_id = ?1 AND read != ?2",
         )?
         .execute((user_id, read))?;
-        changed += if read { unread_before } else { total - unread_before };
+        changed += if read {
+            unread_before
+        } else {
+            total - unread_before
+        };
     }
     if changed > 0 {
-        let up_to: i64 = conn.query_row(
-            "SELECT coalesce(max(id), 0) FROM notifications",
-            [],
-            |r| r.get(0),
-        )?;
+        let up_to: i64 =
+            conn.query_row("SELECT coalesce(max(id), 0) FROM notifications", [], |r| {
+                r.get(0)
+            })?;
         let event = if read {
             Event::AllRead { kind, up_to }
         } else {
@@ -396,7 +413,12 @@ pub(super) fn delete(
     let ids: Vec<NotificationId> = items.iter().map(|item| item.id).collect();
     let count = ids.len() as i64;
     if !ids.is_empty() {
-        emit(conn, events, Some(user_id), Event::NotificationsDeleted { ids })?;
+        emit(
+            conn,
+            events,
+            Some(user_id),
+            Event::NotificationsDeleted { ids },
+        )?;
     }
     Ok(count)
 }

@@ -23,7 +23,10 @@ pub(super) fn create(conn: &Connection, new: &NewUser) -> Result<User> {
         Err(rusqlite::Error::SqliteFailure(e, _))
             if e.code == rusqlite::ErrorCode::ConstraintViolation =>
         {
-            Err(Error::Conflict(format!("username {:?} is taken", new.username)))
+            Err(Error::Conflict(format!(
+                "username {:?} is taken",
+                new.username
+            )))
         }
         other => {
             other?;

@@ -1,0 +1,58 @@
+//! `/tokens`: send-only tokens for CI and scripts, and the caller's sessions.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use herald_protocol::{CreateTokenRequest, CreatedToken, ErrorBody, TokenInfo, TokenKind};
+
+use super::extract::{Json, Path, Session};
+use crate::service::secrets;
+use crate::state::AppState;
+use crate::{Error, Result};
+
+const MAX_TOKEN_NAME_CHARS: usize = 64;
+
+/// Create a send-only token; its secret is in this answer only.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateTokenRequest,
+    security(("bearer" = [])), responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Session(me): Session,
+    Json(request): Json<CreateTokenRequest>,
+) -> Result<(StatusCode, Json<CreatedToken>)> {
+    let name = request.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME_CHARS {
+        return Err(Error::BadRequest(format!(
+            "name must be 1-{MAX_TOKEN_NAME_CHARS} characters"
+        )));
+    }
+    let (token, hash) = secrets::new_token();
+    let info = state
+        .store
+        .create_token(me.user.id, TokenKind::Send, name, hash)
+        .await?;
+    Ok((StatusCode::CREATED, Json(CreatedToken { info, token })))
+}
+
+/// The caller's tokens: device sessions and send-only tokens.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    security(("bearer" = [])), responses((status = 200, body = [TokenInfo])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Session(me): Session,
+) -> Result<Json<Vec<TokenInfo>>> {
+    Ok(Json(state.store.list_tokens(me.user.id).await?))
+}
+
+/// Revoke one of the caller's tokens.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Session(me): Session,
+    Path(id): Path<i64>,
+) -> Result<StatusCode> {
+    if !state.store.delete_token(me.user.id, id).await? {
+        return Err(Error::NotFound(format!("token {id}")));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,166 @@
+//! Layered configuration: defaults → TOML file → `HERALD_*` environment → flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// Who may create an account with `POST /auth/register`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    /// Anyone who can reach the server.
+    Open,
+    /// Only admins create accounts (`POST /users`).
+    Closed,
+}
+
+/// Every setting of `herald-server`. `docs/self-hosting.md` shows a full file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Where the SQLite database and the generated admin password live.
+    pub data_dir: PathBuf,
+    /// Storage; empty means `sqlite://<data_dir>/herald.db`.
+    pub database_url: Option<String>,
+    pub registration: Registration,
+    /// Notifications and events older than this are purged; clients with an older
+    /// cursor are told to resync.
+    pub retention_days: u32,
+    /// Password for the `admin` user created on first start; generated when absent.
+    pub admin_password: Option<String>,
+    /// Seconds between server pings on WebSocket connections.
+    pub heartbeat_s: u32,
+    /// A connection silent for this long is dead.
+    pub idle_timeout_s: u32,
+    /// Frames queued per connection before the connection counts as a slow consumer
+    /// and is closed (it resumes from its cursor on reconnect).
+    pub send_queue: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            data_dir: default_data_dir(),
+            database_url: None,
+            registration: Registration::Closed,
+            retention_days: 90,
+            admin_password: None,
+            heartbeat_s: 25,
+            idle_timeout_s: 60,
+            send_queue: 1024,
+        }
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    directories::ProjectDirs::from("dev", "herald", "herald-server")
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from("herald-data"))
+}
+
+/// Keys read from `HERALD_<KEY>`; other `HERALD_*` variables belong to the CLI.
+const ENV_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "registration",
+    "retention_days",
+    "admin_password",
+    "heartbeat_s",
+    "idle_timeout_s",
+    "send_queue",
+];
+
+/// Command-line flags of `herald-server`; each overrides the file and environment.
+#[derive(Debug, Default, Parser, Serialize)]
+#[command(
+    name = "herald-server",
+    version,
+    about = "Herald's self-hosted notification server"
+)]
+pub struct Flags {
+    /// TOML configuration file.
+    #[arg(long, env = "HERALD_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8787].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the database [default: the per-user data directory].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite:///path/to/herald.db` [default: herald.db in the data directory].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// Whether anyone may register [default: closed].
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration: Option<Registration>,
+    /// Days to keep notifications and events [default: 90].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
+}
+
+impl Config {
+    /// Merges the layers; a typo in the file or a bad value names the key.
+    pub fn load(flags: &Flags) -> Result<Self, Error> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = &flags.config {
+            if !path.exists() {
+                return Err(Error::Config(format!(
+                    "configuration file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("HERALD_").only(ENV_KEYS))
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        if self.retention_days == 0 {
+            return Err(Error::Config("retention_days must be at least 1".into()));
+        }
+        if self.heartbeat_s == 0 || self.idle_timeout_s <= self.heartbeat_s {
+            return Err(Error::Config(
+                "idle_timeout_s must be longer than heartbeat_s, and both above 0".into(),
+            ));
+        }
+        if self.send_queue == 0 {
+            return Err(Error::Config("send_queue must be at least 1".into()));
+        }
+        self.sqlite_path().map(|_| ())
+    }
+
+    /// The SQLite file to open, from `database_url` or the data directory.
+    pub fn sqlite_path(&self) -> Result<PathBuf, Error> {
+        match self.database_url.as_deref() {
+            None | Some("") => Ok(self.data_dir.join("herald.db")),
+            Some(url) => match url.strip_prefix("sqlite://") {
+                Some(path) if !path.is_empty() => Ok(Path::new(path).to_path_buf()),
+                _ => Err(Error::Config(format!(
+                    "database_url {url:?} is not supported: use sqlite:///path/to/herald.db"
+                ))),
+            },
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! The server's one error type and its single mapping to HTTP.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use herald_protocol::{ErrorBody, ErrorDetail};
+use thiserror::Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    MalformedJson(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("unknown or disabled users: {}", .0.join(", "))]
+    UnknownUsers(Vec<String>),
+    #[error("request body is larger than {} KiB", herald_protocol::MAX_BODY_BYTES / 1024)]
+    PayloadTooLarge,
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] herald_store::Error),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        use herald_store::Error as S;
+        match self {
+            Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
+            Error::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
+            Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Error::NotFound(_) | Error::Store(S::NotFound(_)) => {
+                (StatusCode::NOT_FOUND, "not_found")
+            }
+            Error::Conflict(_) | Error::Store(S::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
+            Error::UnknownUsers(_) | Error::Store(S::UnknownUsers(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "unknown_users")
+            }
+            Error::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Error::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Error::Store(S::Closed) => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
+            Error::Config(_) | Error::Store(_) | Error::Io(_) | Error::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        }
+    }
+
+    /// The body clients see. Internal failures are logged in full and answered
+    /// with a generic sentence: no SQL, paths or stack in a response.
+    pub fn detail(&self) -> ErrorDetail {
+        let (status, code) = self.status_and_code();
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self, "internal error");
+            "internal server error; the server log has the details".to_owned()
+        } else {
+            self.to_string()
+        };
+        ErrorDetail {
+            code: code.to_owned(),
+            message,
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, _) = self.status_and_code();
+        let body = ErrorBody {
+            error: self.detail(),
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}

@@ -1,0 +1,276 @@
+//! The connection hub: a map from user to that user's live connections.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use axum::extract::ws::Utf8Bytes;
+use herald_protocol::{Cursor, Event, ServerFrame, UserId};
+use herald_store::StoredEvent;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::Metrics;
+
+/// What the hub queues for a connection: bytes serialized once, shared by all.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    Event {
+        seq: Cursor,
+        /// A new broadcast is unread for everyone: the session can bump its counts
+        /// without asking the store.
+        unread_broadcast: bool,
+        frame: Utf8Bytes,
+    },
+    /// A frame outside the stream (desktop popups, presence).
+    Push(Utf8Bytes),
+}
+
+struct Connection {
+    id: u64,
+    queue: mpsc::Sender<Outbound>,
+    /// Cancelled when the queue overflows: the session closes and the client
+    /// resumes from its cursor, instead of the hub waiting on a slow socket.
+    kicked: CancellationToken,
+}
+
+pub struct Hub {
+    connections: RwLock<HashMap<UserId, Vec<Connection>>>,
+    next_id: AtomicU64,
+    head: watch::Sender<Cursor>,
+    queue_size: usize,
+    metrics: Arc<Metrics>,
+}
+
+/// A registered connection; dropping it removes the connection from the hub.
+pub struct Subscription {
+    hub: Arc<Hub>,
+    user_id: UserId,
+    id: u64,
+    pub queue: mpsc::Receiver<Outbound>,
+    pub kicked: CancellationToken,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.hub.remove(self.user_id, self.id);
+    }
+}
+
+impl Hub {
+    pub fn new(head: Cursor, queue_size: usize, metrics: Arc<Metrics>) -> Self {
+        Self {
+            connections: RwLock::default(),
+            next_id: AtomicU64::new(1),
+            head: watch::Sender::new(head),
+            queue_size,
+            metrics,
+        }
+    }
+
+    /// Registers a connection. Events committed from now on are queued for it, so a
+    /// replay from the store that starts after this call leaves no gap.
+    pub fn register(self: &Arc<Self>, user_id: UserId) -> Subscription {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (queue, rx) = mpsc::channel(self.queue_size);
+        let kicked = CancellationToken::new();
+        let connection = Connection {
+            id,
+            queue,
+            kicked: kicked.clone(),
+        };
+        self.write().entry(user_id).or_default().push(connection);
+        self.metrics.connections.inc();
+        Subscription {
+            hub: self.clone(),
+            user_id,
+            id,
+            queue: rx,
+            kicked,
+        }
+    }
+
+    fn remove(&self, user_id: UserId, id: u64) {
+        let mut map = self.write();
+        if let Some(list) = map.get_mut(&user_id) {
+            list.retain(|c| c.id != id);
+            if list.is_empty() {
+                map.remove(&user_id);
+            }
+        }
+        self.metrics.connections.dec();
+    }
+
+    /// Number of live connections of a user.
+    pub fn connections_of(&self, user_id: UserId) -> usize {
+        self.read().get(&user_id).map_or(0, Vec::len)
+    }
+
+    /// Number of users with at least one live connection.
+    pub fn connected_users(&self) -> usize {
+        self.read().len()
+    }
+
+    /// The newest published cursor; long-polls wait on it.
+    pub fn watch_head(&self) -> watch::Receiver<Cursor> {
+        self.head.subscribe()
+    }
+
+    /// Offers committed events to the connections they concern, in order.
+    pub fn publish(&self, events: &[StoredEvent]) {
+        let Some(last) = events.last() else { return };
+        for stored in events {
+            let frame = event_frame(stored);
+            let unread_broadcast = stored.event.is_broadcast_creation();
+            self.deliver(
+                stored.user_id,
+                Outbound::Event {
+                    seq: stored.seq,
+                    unread_broadcast,
+                    frame,
+                },
+            );
+            if let Event::NotificationCreated { notification } = &stored.event {
+                if notification.desktop {
+                    let frame = ServerFrame::Desktop {
+                        title: notification.title.clone(),
+                        content: notification.content.clone(),
+                        link: notification.link.clone(),
+                        priority: notification.priority,
+                        id: Some(notification.id),
+                    };
+                    self.deliver(stored.user_id, Outbound::Push(frame.to_json().into()));
+                }
+            }
+        }
+        self.metrics.events.inc_by(events.len() as u64);
+        self.head.send_replace(last.seq);
+    }
+
+    /// Pushes a frame that is not part of the stream to some users (or everyone).
+    pub fn push(&self, users: Option<&[UserId]>, frame: &ServerFrame) {
+        let frame = Utf8Bytes::from(frame.to_json());
+        match users {
+            None => self.deliver(None, Outbound::Push(frame)),
+            Some(users) => {
+                for &user in users {
+                    self.deliver(Some(user), Outbound::Push(frame.clone()));
+                }
+            }
+        }
+    }
+
+    fn deliver(&self, user: Option<UserId>, item: Outbound) {
+        let map = self.read();
+        let mut offer = |connection: &Connection| match connection.queue.try_send(item.clone()) {
+            Ok(()) => {
+                self.metrics.deliveries.inc();
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                if !connection.kicked.is_cancelled() {
+                    self.metrics.slow_consumers.inc();
+                    connection.kicked.cancel();
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        };
+        match user {
+            Some(user) => map.get(&user).into_iter().flatten().for_each(&mut offer),
+            None => map.values().flatten().for_each(&mut offer),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<UserId, Vec<Connection>>> {
+        self.connections.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<UserId, Vec<Connection>>> {
+        self.connections.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The `event` frame, built around the event's own JSON so it is serialized once
+/// for every receiver.
+fn event_frame(stored: &StoredEvent) -> Utf8Bytes {
+    let event = serde_json::to_string(&stored.event).expect("events always serialize");
+    format!(
+        r#"{{"type":"event","cursor":{},"event":{}}}"#,
+        stored.seq, event
+    )
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_protocol::KindFilter;
+    use time::OffsetDateTime;
+
+    fn stored(seq: Cursor, user_id: Option<UserId>) -> StoredEvent {
+        StoredEvent {
+            seq,
+            user_id,
+            at: OffsetDateTime::now_utc(),
+            event: Event::AllRead {
+                kind: KindFilter::All,
+                up_to: 7,
+            },
+        }
+    }
+
+    #[test]
+    fn event_frame_parses_as_the_protocol_frame() {
+        let frame = event_frame(&stored(42, Some(1)));
+        let parsed: ServerFrame = serde_json::from_str(frame.as_str()).unwrap();
+        assert_eq!(
+            parsed,
+            ServerFrame::Event {
+                cursor: 42,
+                event: Event::AllRead {
+                    kind: KindFilter::All,
+                    up_to: 7
+                }
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn personal_events_reach_only_their_user_and_broadcasts_reach_all() {
+        let hub = Arc::new(Hub::new(0, 8, Arc::default()));
+        let mut alice = hub.register(1);
+        let mut bob = hub.register(2);
+        hub.publish(&[stored(1, Some(1)), stored(2, None)]);
+        let seqs = |sub: &mut Subscription| {
+            let mut seqs = Vec::new();
+            while let Ok(Outbound::Event { seq, .. }) = sub.queue.try_recv() {
+                seqs.push(seq);
+            }
+            seqs
+        };
+        assert_eq!(seqs(&mut alice), vec![1, 2]);
+        assert_eq!(seqs(&mut bob), vec![2]);
+        assert_eq!(*hub.watch_head().borrow(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_kicks_only_the_slow_connection() {
+        let hub = Arc::new(Hub::new(0, 2, Arc::default()));
+        let slow = hub.register(1);
+        let mut fast = hub.register(1);
+        for seq in 1..=3 {
+            hub.publish(&[stored(seq, Some(1))]);
+            while fast.queue.try_recv().is_ok() {}
+        }
+        assert!(slow.kicked.is_cancelled());
+        assert!(!fast.kicked.is_cancelled());
+    }
+
+    #[tokio::test]
+    async fn dropping_a_subscription_unregisters_it() {
+        let hub = Arc::new(Hub::new(0, 2, Arc::default()));
+        let sub = hub.register(5);
+        assert_eq!(hub.connections_of(5), 1);
+        drop(sub);
+        assert_eq!(hub.connections_of(5), 0);
+    }
+}

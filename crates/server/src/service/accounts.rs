@@ -1,0 +1,167 @@
+//! Accounts: the first admin, registration, login, and admin user management.
+
+use herald_protocol::{
+    validate_username, CreateUserRequest, LoginRequest, LoginResponse, RegisterRequest, Role,
+    TokenKind, UpdateUserRequest, User,
+};
+use herald_store::{NewUser, Principal, UserChanges};
+
+use super::secrets;
+use crate::config::Registration;
+use crate::state::AppState;
+use crate::{Error, Result};
+
+const MAX_DISPLAY_NAME_CHARS: usize = 64;
+const MAX_DEVICE_CHARS: usize = 64;
+
+/// On an empty database, creates `admin` so someone can log in at all. A generated
+/// password is returned so the caller can show it once and keep it in a 0600 file.
+pub async fn bootstrap_admin(state: &AppState) -> Result<Option<String>> {
+    if state.store.user_count().await? > 0 {
+        return Ok(None);
+    }
+    let (password, generated) = match &state.config.admin_password {
+        Some(password) => (password.clone(), false),
+        None => (secrets::generate_password(), true),
+    };
+    secrets::check_password_policy(&password)
+        .map_err(|e| Error::Config(format!("admin_password: {e}")))?;
+    state
+        .store
+        .create_user(NewUser {
+            username: "admin".into(),
+            display_name: "Administrator".into(),
+            password_hash: secrets::hash_password(password.clone()).await?,
+            role: Role::Admin,
+        })
+        .await?;
+    Ok(generated.then_some(password))
+}
+
+pub async fn register(state: &AppState, request: RegisterRequest) -> Result<User> {
+    if state.config.registration == Registration::Closed {
+        return Err(Error::Forbidden(
+            "registration is closed on this server; ask an admin for an account".into(),
+        ));
+    }
+    create_user(
+        state,
+        CreateUserRequest {
+            username: request.username,
+            password: request.password,
+            display_name: request.display_name,
+            role: Some(Role::User),
+        },
+    )
+    .await
+}
+
+pub async fn create_user(state: &AppState, request: CreateUserRequest) -> Result<User> {
+    validate_username(&request.username).map_err(Error::BadRequest)?;
+    secrets::check_password_policy(&request.password)?;
+    let display_name = match request.display_name {
+        Some(name) => checked_display_name(name)?,
+        None => request.username.clone(),
+    };
+    Ok(state
+        .store
+        .create_user(NewUser {
+            username: request.username,
+            display_name,
+            password_hash: secrets::hash_password(request.password).await?,
+            role: request.role.unwrap_or(Role::User),
+        })
+        .await?)
+}
+
+fn checked_display_name(name: String) -> Result<String> {
+    let name = name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > MAX_DISPLAY_NAME_CHARS {
+        return Err(Error::BadRequest(format!(
+            "display_name must be 1-{MAX_DISPLAY_NAME_CHARS} characters"
+        )));
+    }
+    Ok(name)
+}
+
+pub async fn login(state: &AppState, request: LoginRequest) -> Result<LoginResponse> {
+    let device = request.device.unwrap_or_else(|| "unnamed device".into());
+    if device.trim().is_empty() || device.chars().count() > MAX_DEVICE_CHARS {
+        return Err(Error::BadRequest(format!(
+            "device must be 1-{MAX_DEVICE_CHARS} characters"
+        )));
+    }
+    let record = state.store.user_by_name(&request.username).await?;
+    let hash = record.as_ref().map(|r| r.password_hash.clone());
+    let valid = secrets::verify_password(request.password, hash).await?;
+    let user = match record {
+        Some(record) if valid && !record.user.disabled => record.user,
+        Some(record) if valid && record.user.disabled => {
+            return Err(Error::Forbidden("this account is disabled".into()))
+        }
+        _ => return Err(Error::Unauthorized("wrong username or password".into())),
+    };
+    let (token, hash) = secrets::new_token();
+    state
+        .store
+        .create_token(user.id, TokenKind::Session, device.trim(), hash)
+        .await?;
+    Ok(LoginResponse { token, user })
+}
+
+pub async fn update_user(
+    state: &AppState,
+    admin: &Principal,
+    id: i64,
+    request: UpdateUserRequest,
+) -> Result<User> {
+    let demotes_self = request.role.is_some_and(|r| r != Role::Admin);
+    if id == admin.user.id && (request.disabled == Some(true) || demotes_self) {
+        return Err(Error::BadRequest(
+            "you cannot disable or demote your own account".into(),
+        ));
+    }
+    let password_hash = match request.password {
+        Some(password) => {
+            secrets::check_password_policy(&password)?;
+            Some(secrets::hash_password(password).await?)
+        }
+        None => None,
+    };
+    let changes = UserChanges {
+        display_name: request.display_name.map(checked_display_name).transpose()?,
+        role: request.role,
+        disabled: request.disabled,
+        password_hash,
+    };
+    state
+        .store
+        .update_user(id, changes)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("user {id}")))
+}
+
+pub async fn delete_user(state: &AppState, admin: &Principal, id: i64) -> Result<()> {
+    if id == admin.user.id {
+        return Err(Error::BadRequest(
+            "you cannot delete your own account".into(),
+        ));
+    }
+    if !state.store.delete_user(id).await? {
+        return Err(Error::NotFound(format!("user {id}")));
+    }
+    Ok(())
+}
+
+/// The caller behind a bearer token, if the token is valid and the user active.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
+    let principal = state
+        .store
+        .authenticate(secrets::hash_token(token))
+        .await?
+        .ok_or_else(|| Error::Unauthorized("invalid or expired token; log in again".into()))?;
+    if principal.user.disabled {
+        return Err(Error::Unauthorized("this account is disabled".into()));
+    }
+    Ok(principal)
+}

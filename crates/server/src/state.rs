@@ -1,0 +1,21 @@
+//! What every request handler and connection shares.
+
+use std::sync::Arc;
+
+use herald_store::Store;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::fanout::Hub;
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub hub: Arc<Hub>,
+    pub metrics: Arc<Metrics>,
+    /// Cancelled when the server shuts down: WebSocket sessions close with 1001
+    /// and long-polls return, so the graceful shutdown can finish.
+    pub shutdown: CancellationToken,
+}

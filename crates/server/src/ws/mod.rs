@@ -1,0 +1,50 @@
+//! The WebSocket gateway at `/api/v1/ws`.
+//!
+//! Each connection is a [`session`]: it registers with the hub, optionally replays
+//! from the client's cursor, then forwards live events, counts and pushes while
+//! answering the client's requests and keeping the link alive with pings.
+
+mod session;
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use herald_protocol::{TokenKind, MAX_FRAME_BYTES};
+
+use crate::api::extract::bearer_token;
+use crate::service::accounts;
+use crate::state::AppState;
+use crate::{Error, Result};
+
+/// Small read buffers: most frames are tiny and idle connections should cost little.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// Upgrades to a WebSocket. With an `Authorization` header the token is checked
+/// here (401 before upgrading); without one, the first frame must be `auth`.
+#[utoipa::path(get, path = "/api/v1/ws", tag = "events",
+    responses((status = 101, description = "switching to the WebSocket protocol"),
+              (status = 401, body = herald_protocol::ErrorBody)))]
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response> {
+    let principal = match bearer_token(&headers) {
+        Some(token) => {
+            let principal = accounts::authenticate(&state, token).await?;
+            if principal.token.kind != TokenKind::Session {
+                return Err(Error::Forbidden(
+                    "send-only tokens cannot open the event stream".into(),
+                ));
+            }
+            Some(principal)
+        }
+        None => None,
+    };
+    Ok(upgrade
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .max_message_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| session::run(socket, state, principal)))
+}

@@ -1,0 +1,409 @@
+//! One WebSocket connection, from authentication to close.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
+use herald_protocol::{
+    ClientFrame, Counts, Cursor, ErrorDetail, MarkRequest, ServerFrame, TokenKind, User,
+};
+use herald_store::Principal;
+use tokio::time::Instant;
+
+use crate::fanout::{Outbound, Subscription};
+use crate::service::{accounts, events, notifications};
+use crate::state::AppState;
+use crate::Error;
+
+/// How long an unauthenticated socket may wait before sending `auth`.
+const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+/// Events read from the store per query while replaying.
+const REPLAY_PAGE: u32 = 500;
+/// Queued frames written with one flush, so a burst costs one syscall, not many.
+const MAX_COALESCED: usize = 64;
+
+mod close {
+    pub const GOING_AWAY: u16 = 1001;
+    pub const POLICY: u16 = 1008;
+    pub const TOO_BIG: u16 = 1009;
+    pub const TRY_AGAIN_LATER: u16 = 1013;
+}
+
+/// Why a session ended from the server's side; each maps to a close code.
+enum End {
+    /// The peer closed or the link broke: nothing left to send.
+    Gone,
+    Close(u16, &'static str),
+}
+
+pub(super) async fn run(mut socket: WebSocket, state: AppState, principal: Option<Principal>) {
+    let principal = match principal {
+        Some(principal) => principal,
+        None => match authenticate(&mut socket, &state).await {
+            Ok(principal) => principal,
+            Err(end) => return finish(socket, end).await,
+        },
+    };
+    let subscription = state.hub.register(principal.user.id);
+    let mut session = Session {
+        socket,
+        state,
+        user: principal.user,
+        subscription,
+        last_sent: 0,
+        counts: Counts::default(),
+        counts_as_of: 0,
+        last_heard: Instant::now(),
+    };
+    let end = session.serve().await;
+    finish(session.socket, end).await;
+}
+
+async fn finish(mut socket: WebSocket, end: End) {
+    if let End::Close(code, reason) = end {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = socket.send(Message::Close(Some(frame))).await;
+    }
+}
+
+/// Waits for `{"type":"auth","token":…}` as the first frame.
+async fn authenticate(socket: &mut WebSocket, state: &AppState) -> Result<Principal, End> {
+    let first = tokio::time::timeout(AUTH_TIMEOUT, socket.recv()).await;
+    let refuse = |message: &str| {
+        ServerFrame::Error(ErrorDetail {
+            code: "unauthorized".into(),
+            message: message.into(),
+        })
+    };
+    let token = match first {
+        Ok(Some(Ok(Message::Text(text)))) => match serde_json::from_str(text.as_str()) {
+            Ok(ClientFrame::Auth { token }) => token,
+            _ => {
+                let frame = refuse("the first frame must be {\"type\":\"auth\",\"token\":…}");
+                let _ = socket.send(Message::Text(frame.to_json().into())).await;
+                return Err(End::Close(close::POLICY, "authentication required"));
+            }
+        },
+        Ok(_) => return Err(End::Gone),
+        Err(_) => return Err(End::Close(close::POLICY, "authentication timed out")),
+    };
+    match accounts::authenticate(state, &token).await {
+        Ok(principal) if principal.token.kind == TokenKind::Session => Ok(principal),
+        Ok(_) => {
+            let frame = refuse("send-only tokens cannot open the event stream");
+            let _ = socket.send(Message::Text(frame.to_json().into())).await;
+            Err(End::Close(close::POLICY, "forbidden"))
+        }
+        Err(e) => {
+            let frame = refuse(&e.to_string());
+            let _ = socket.send(Message::Text(frame.to_json().into())).await;
+            Err(End::Close(close::POLICY, "unauthorized"))
+        }
+    }
+}
+
+struct Session {
+    socket: WebSocket,
+    state: AppState,
+    user: User,
+    /// Registered before anything is read from the store, so no event falls
+    /// between the replay and the live queue.
+    subscription: Subscription,
+    /// Newest cursor sent; queued events at or below it were already replayed.
+    last_sent: Cursor,
+    counts: Counts,
+    /// The cursor `counts` is exact at; later events adjust or refresh them.
+    counts_as_of: Cursor,
+    last_heard: Instant,
+}
+
+/// What an event means for the counts this session holds.
+#[derive(PartialEq)]
+enum CountsEffect {
+    None,
+    Changed,
+    Refresh,
+}
+
+impl Session {
+    async fn serve(&mut self) -> End {
+        if let Err(end) = self.greet().await {
+            return end;
+        }
+        let heartbeat = Duration::from_secs(self.state.config.heartbeat_s.into());
+        let idle_timeout = Duration::from_secs(self.state.config.idle_timeout_s.into());
+        let mut ticks = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
+        let shutdown = self.state.shutdown.clone();
+        let kicked = self.subscription.kicked.clone();
+        loop {
+            let step = tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => Err(End::Close(close::GOING_AWAY, "server shutting down")),
+                _ = kicked.cancelled() => Err(End::Close(
+                    close::TRY_AGAIN_LATER,
+                    "too slow to keep up; reconnect and resume from your cursor",
+                )),
+                item = self.subscription.queue.recv() => match item {
+                    Some(item) => self.forward(item).await,
+                    None => Err(End::Close(close::GOING_AWAY, "server shutting down")),
+                },
+                incoming = self.socket.recv() => self.receive(incoming).await,
+                _ = ticks.tick() => {
+                    if self.last_heard.elapsed() > idle_timeout {
+                        Err(End::Close(close::GOING_AWAY, "no heartbeat"))
+                    } else {
+                        self.send_raw(Message::Ping(Default::default())).await
+                    }
+                }
+            };
+            if let Err(end) = step {
+                return end;
+            }
+        }
+    }
+
+    /// `hello` with the head cursor, then the counts.
+    async fn greet(&mut self) -> Result<(), End> {
+        self.refresh_counts().await?;
+        self.last_sent = self.counts_as_of;
+        let hello = ServerFrame::Hello {
+            user: self.user.clone(),
+            cursor: self.counts_as_of,
+            heartbeat_s: self.state.config.heartbeat_s,
+        };
+        self.send(&hello).await?;
+        self.send(&ServerFrame::Counts(self.counts)).await
+    }
+
+    /// Sends a queued item and whatever else is already queued, in one flush.
+    async fn forward(&mut self, first: Outbound) -> Result<(), End> {
+        let mut effect = self.feed(first).await?;
+        for _ in 1..MAX_COALESCED {
+            let Ok(item) = self.subscription.queue.try_recv() else {
+                break;
+            };
+            effect = match (effect, self.feed(item).await?) {
+                (CountsEffect::Refresh, _) | (_, CountsEffect::Refresh) => CountsEffect::Refresh,
+                (CountsEffect::Changed, _) | (_, CountsEffect::Changed) => CountsEffect::Changed,
+                _ => CountsEffect::None,
+            };
+        }
+        if effect == CountsEffect::Refresh {
+            self.refresh_counts().await?;
+        }
+        if effect != CountsEffect::None {
+            let frame = ServerFrame::Counts(self.counts).to_json();
+            self.socket
+                .feed(Message::Text(frame.into()))
+                .await
+                .map_err(|_| End::Gone)?;
+        }
+        self.socket.flush().await.map_err(|_| End::Gone)
+    }
+
+    async fn feed(&mut self, item: Outbound) -> Result<CountsEffect, End> {
+        let (frame, effect) = match item {
+            Outbound::Push(frame) => (frame, CountsEffect::None),
+            Outbound::Event {
+                seq,
+                unread_broadcast,
+                frame,
+            } => {
+                if seq <= self.last_sent {
+                    return Ok(CountsEffect::None);
+                }
+                self.last_sent = seq;
+                (frame, self.counts_effect(seq, unread_broadcast))
+            }
+        };
+        self.socket
+            .feed(Message::Text(frame))
+            .await
+            .map_err(|_| End::Gone)?;
+        Ok(effect)
+    }
+
+    fn counts_effect(&mut self, seq: Cursor, unread_broadcast: bool) -> CountsEffect {
+        if seq <= self.counts_as_of {
+            CountsEffect::None
+        } else if unread_broadcast {
+            self.counts = Counts::new(
+                self.counts.personal,
+                self.counts.broadcast + 1,
+                self.counts.chats,
+            );
+            self.counts_as_of = seq;
+            CountsEffect::Changed
+        } else {
+            CountsEffect::Refresh
+        }
+    }
+
+    async fn refresh_counts(&mut self) -> Result<(), End> {
+        let (counts, as_of) = self
+            .state
+            .store
+            .counts(self.user.id)
+            .await
+            .map_err(|_| End::Close(close::TRY_AGAIN_LATER, "storage unavailable"))?;
+        self.counts = counts;
+        self.counts_as_of = as_of;
+        Ok(())
+    }
+
+    async fn receive(&mut self, incoming: Option<Result<Message, axum::Error>>) -> Result<(), End> {
+        let message = match incoming {
+            None => return Err(End::Gone),
+            Some(Err(e)) => return Err(read_error(e)),
+            Some(Ok(message)) => message,
+        };
+        self.last_heard = Instant::now();
+        match message {
+            Message::Text(text) => match serde_json::from_str::<ClientFrame>(text.as_str()) {
+                Ok(frame) => self.handle(frame).await,
+                Err(e) => {
+                    self.send_error("bad_frame", &format!("unreadable frame: {e}"))
+                        .await
+                }
+            },
+            Message::Binary(_) => {
+                self.send_error(
+                    "bad_frame",
+                    "binary frames are not supported; send JSON text",
+                )
+                .await
+            }
+            Message::Close(_) => Err(End::Gone),
+            Message::Ping(_) | Message::Pong(_) => Ok(()),
+        }
+    }
+
+    async fn handle(&mut self, frame: ClientFrame) -> Result<(), End> {
+        match frame {
+            ClientFrame::Auth { .. } => self.send_error("bad_frame", "already authenticated").await,
+            ClientFrame::Ping { id } => match id {
+                Some(id) => {
+                    self.reply(id, Ok(serde_json::json!({ "pong": true })))
+                        .await
+                }
+                None => Ok(()),
+            },
+            ClientFrame::Subscribe { id, since } => {
+                let cursor = self.subscribe(since).await?;
+                match id {
+                    Some(id) => {
+                        self.reply(id, Ok(serde_json::json!({ "cursor": cursor })))
+                            .await
+                    }
+                    None => Ok(()),
+                }
+            }
+            ClientFrame::MarkRead { id, ids, all, kind } => {
+                let request = MarkRequest { ids, all, kind };
+                let result = notifications::mark(&self.state, self.user.id, request, true)
+                    .await
+                    .map(|changed| serde_json::json!(changed));
+                self.reply(id, result).await
+            }
+        }
+    }
+
+    /// Replays every event after `since`, then lets the live queue continue from
+    /// the last replayed cursor. Returns the cursor the client is now at.
+    async fn subscribe(&mut self, since: Cursor) -> Result<Cursor, End> {
+        fn storage(_: herald_store::Error) -> End {
+            End::Close(close::TRY_AGAIN_LATER, "storage unavailable")
+        }
+        if let Err(head) = events::can_resume(&self.state, since)
+            .await
+            .map_err(|_| End::Close(close::TRY_AGAIN_LATER, "storage unavailable"))?
+        {
+            self.last_sent = self.last_sent.max(head);
+            self.send(&ServerFrame::ResyncRequired { cursor: head })
+                .await?;
+            return Ok(head);
+        }
+        self.last_sent = since;
+        loop {
+            let page = self
+                .state
+                .store
+                .events_since(self.user.id, self.last_sent, REPLAY_PAGE)
+                .await
+                .map_err(storage)?;
+            let complete = (page.len() as u32) < REPLAY_PAGE;
+            for stored in page {
+                self.last_sent = stored.seq;
+                let frame = ServerFrame::Event {
+                    cursor: stored.seq,
+                    event: stored.event,
+                };
+                self.socket
+                    .feed(Message::Text(frame.to_json().into()))
+                    .await
+                    .map_err(|_| End::Gone)?;
+            }
+            self.socket.flush().await.map_err(|_| End::Gone)?;
+            if complete {
+                break;
+            }
+        }
+        self.refresh_counts().await?;
+        self.send(&ServerFrame::Counts(self.counts)).await?;
+        Ok(self.last_sent)
+    }
+
+    async fn reply(
+        &mut self,
+        id: u64,
+        result: Result<serde_json::Value, Error>,
+    ) -> Result<(), End> {
+        let frame = match result {
+            Ok(result) => ServerFrame::Reply {
+                id,
+                ok: true,
+                result: Some(result),
+                error: None,
+            },
+            Err(e) => ServerFrame::Reply {
+                id,
+                ok: false,
+                result: None,
+                error: Some(e.detail()),
+            },
+        };
+        self.send(&frame).await
+    }
+
+    async fn send_error(&mut self, code: &str, message: &str) -> Result<(), End> {
+        let frame = ServerFrame::Error(ErrorDetail {
+            code: code.into(),
+            message: message.into(),
+        });
+        self.send(&frame).await
+    }
+
+    async fn send(&mut self, frame: &ServerFrame) -> Result<(), End> {
+        self.send_raw(Message::Text(Utf8Bytes::from(frame.to_json())))
+            .await
+    }
+
+    async fn send_raw(&mut self, message: Message) -> Result<(), End> {
+        self.socket.send(message).await.map_err(|_| End::Gone)
+    }
+}
+
+/// A frame over the size limit closes with 1009; other read errors mean the link
+/// is gone.
+fn read_error(error: axum::Error) -> End {
+    let inner = error.into_inner();
+    match inner.downcast_ref::<tungstenite::Error>() {
+        Some(tungstenite::Error::Capacity(_)) => {
+            End::Close(close::TOO_BIG, "frame larger than 64 KiB")
+        }
+        _ => End::Gone,
+    }
+}
