@@ -28,10 +28,16 @@ pub enum Outbound {
 
 struct Connection {
     id: u64,
+    /// The session token the connection authenticated with, so ending that one
+    /// session (logout, a revoked device) closes just its connections.
+    token_id: i64,
     queue: mpsc::Sender<Outbound>,
     /// Cancelled when the queue overflows: the session closes and the client
     /// resumes from its cursor, instead of the hub waiting on a slow socket.
     kicked: CancellationToken,
+    /// Cancelled when the session behind the connection ends (logout, revoked
+    /// token, disabled or deleted user): it must stop receiving at once.
+    revoked: CancellationToken,
 }
 
 pub struct Hub {
@@ -49,6 +55,7 @@ pub struct Subscription {
     id: u64,
     pub queue: mpsc::Receiver<Outbound>,
     pub kicked: CancellationToken,
+    pub revoked: CancellationToken,
 }
 
 impl Drop for Subscription {
@@ -70,14 +77,17 @@ impl Hub {
 
     /// Registers a connection. Events committed from now on are queued for it, so a
     /// replay from the store that starts after this call leaves no gap.
-    pub fn register(self: &Arc<Self>, user_id: UserId) -> Subscription {
+    pub fn register(self: &Arc<Self>, user_id: UserId, token_id: i64) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue, rx) = mpsc::channel(self.queue_size);
         let kicked = CancellationToken::new();
+        let revoked = CancellationToken::new();
         let connection = Connection {
             id,
+            token_id,
             queue,
             kicked: kicked.clone(),
+            revoked: revoked.clone(),
         };
         self.write().entry(user_id).or_default().push(connection);
         self.metrics.connections.inc();
@@ -87,6 +97,17 @@ impl Hub {
             id,
             queue: rx,
             kicked,
+            revoked,
+        }
+    }
+
+    /// Closes the user's connections made with `token_id`, or all of them when
+    /// `None`. Call it after the change that ended the session is committed.
+    pub fn revoke(&self, user_id: UserId, token_id: Option<i64>) {
+        if let Some(list) = self.read().get(&user_id) {
+            list.iter()
+                .filter(|c| token_id.is_none_or(|t| c.token_id == t))
+                .for_each(|c| c.revoked.cancel());
         }
     }
 
@@ -237,8 +258,8 @@ mod tests {
     #[tokio::test]
     async fn personal_events_reach_only_their_user_and_broadcasts_reach_all() {
         let hub = Arc::new(Hub::new(0, 8, Arc::default()));
-        let mut alice = hub.register(1);
-        let mut bob = hub.register(2);
+        let mut alice = hub.register(1, 10);
+        let mut bob = hub.register(2, 20);
         hub.publish(&[stored(1, Some(1)), stored(2, None)]);
         let seqs = |sub: &mut Subscription| {
             let mut seqs = Vec::new();
@@ -255,8 +276,8 @@ mod tests {
     #[tokio::test]
     async fn a_full_queue_kicks_only_the_slow_connection() {
         let hub = Arc::new(Hub::new(0, 2, Arc::default()));
-        let slow = hub.register(1);
-        let mut fast = hub.register(1);
+        let slow = hub.register(1, 10);
+        let mut fast = hub.register(1, 11);
         for seq in 1..=3 {
             hub.publish(&[stored(seq, Some(1))]);
             while fast.queue.try_recv().is_ok() {}
@@ -268,9 +289,23 @@ mod tests {
     #[tokio::test]
     async fn dropping_a_subscription_unregisters_it() {
         let hub = Arc::new(Hub::new(0, 2, Arc::default()));
-        let sub = hub.register(5);
+        let sub = hub.register(5, 50);
         assert_eq!(hub.connections_of(5), 1);
         drop(sub);
         assert_eq!(hub.connections_of(5), 0);
+    }
+
+    #[tokio::test]
+    async fn revoking_a_token_ends_only_its_connections() {
+        let hub = Arc::new(Hub::new(0, 2, Arc::default()));
+        let laptop = hub.register(1, 10);
+        let desktop = hub.register(1, 11);
+        let bob = hub.register(2, 20);
+        hub.revoke(1, Some(10));
+        assert!(laptop.revoked.is_cancelled());
+        assert!(!desktop.revoked.is_cancelled());
+        hub.revoke(1, None);
+        assert!(desktop.revoked.is_cancelled());
+        assert!(!bob.revoked.is_cancelled());
     }
 }

@@ -128,17 +128,23 @@ pub async fn update_user(
         }
         None => None,
     };
+    // The store ends every session on these; the live connections end here.
+    let ends_sessions = request.disabled == Some(true) || password_hash.is_some();
     let changes = UserChanges {
         display_name: request.display_name.map(checked_display_name).transpose()?,
         role: request.role,
         disabled: request.disabled,
         password_hash,
     };
-    state
+    let user = state
         .store
         .update_user(id, changes)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("user {id}")))
+        .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
+    if ends_sessions {
+        state.hub.revoke(id, None);
+    }
+    Ok(user)
 }
 
 pub async fn delete_user(state: &AppState, admin: &Principal, id: i64) -> Result<()> {
@@ -150,6 +156,7 @@ pub async fn delete_user(state: &AppState, admin: &Principal, id: i64) -> Result
     if !state.store.delete_user(id).await? {
         return Err(Error::NotFound(format!("user {id}")));
     }
+    state.hub.revoke(id, None);
     Ok(())
 }
 

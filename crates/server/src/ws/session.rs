@@ -21,6 +21,8 @@ const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 const REPLAY_PAGE: u32 = 500;
 /// Queued frames written with one flush, so a burst costs one syscall, not many.
 const MAX_COALESCED: usize = 64;
+/// Close reason when the session behind a connection ends.
+const SESSION_ENDED: &str = "session ended; log in again";
 
 mod close {
     pub const GOING_AWAY: u16 = 1001;
@@ -44,7 +46,17 @@ pub(super) async fn run(mut socket: WebSocket, state: AppState, principal: Optio
             Err(end) => return finish(socket, end).await,
         },
     };
-    let subscription = state.hub.register(principal.user.id);
+    let subscription = state.hub.register(principal.user.id, principal.token.id);
+    // A session that ended between authentication and registering was revoked
+    // before this connection could hear of it: check once more.
+    match state.store.list_tokens(principal.user.id).await {
+        Ok(tokens) if tokens.iter().any(|t| t.id == principal.token.id) => {}
+        Ok(_) => return finish(socket, End::Close(close::POLICY, SESSION_ENDED)).await,
+        Err(_) => {
+            let end = End::Close(close::TRY_AGAIN_LATER, "storage unavailable");
+            return finish(socket, end).await;
+        }
+    }
     let mut session = Session {
         socket,
         state,
@@ -65,7 +77,20 @@ async fn finish(mut socket: WebSocket, end: End) {
             code,
             reason: reason.into(),
         };
-        let _ = socket.send(Message::Close(Some(frame))).await;
+        let _ = written(socket.send(Message::Close(Some(frame)))).await;
+    }
+}
+
+/// A peer that stops reading must not pin its session (and a graceful shutdown)
+/// forever: a write that cannot finish in this time ends the connection.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn written(
+    write: impl std::future::Future<Output = Result<(), axum::Error>>,
+) -> Result<(), End> {
+    match tokio::time::timeout(WRITE_TIMEOUT, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) | Err(_) => Err(End::Gone),
     }
 }
 
@@ -138,10 +163,12 @@ impl Session {
         let mut ticks = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
         let shutdown = self.state.shutdown.clone();
         let kicked = self.subscription.kicked.clone();
+        let revoked = self.subscription.revoked.clone();
         loop {
             let step = tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => Err(End::Close(close::GOING_AWAY, "server shutting down")),
+                _ = revoked.cancelled() => Err(End::Close(close::POLICY, SESSION_ENDED)),
                 _ = kicked.cancelled() => Err(End::Close(
                     close::TRY_AGAIN_LATER,
                     "too slow to keep up; reconnect and resume from your cursor",
@@ -196,12 +223,9 @@ impl Session {
         }
         if effect != CountsEffect::None {
             let frame = ServerFrame::Counts(self.counts).to_json();
-            self.socket
-                .feed(Message::Text(frame.into()))
-                .await
-                .map_err(|_| End::Gone)?;
+            written(self.socket.feed(Message::Text(frame.into()))).await?;
         }
-        self.socket.flush().await.map_err(|_| End::Gone)
+        written(self.socket.flush()).await
     }
 
     async fn feed(&mut self, item: Outbound) -> Result<CountsEffect, End> {
@@ -219,10 +243,7 @@ impl Session {
                 (frame, self.counts_effect(seq, unread_broadcast))
             }
         };
-        self.socket
-            .feed(Message::Text(frame))
-            .await
-            .map_err(|_| End::Gone)?;
+        written(self.socket.feed(Message::Text(frame))).await?;
         Ok(effect)
     }
 
@@ -341,12 +362,9 @@ impl Session {
                     cursor: stored.seq,
                     event: stored.event,
                 };
-                self.socket
-                    .feed(Message::Text(frame.to_json().into()))
-                    .await
-                    .map_err(|_| End::Gone)?;
+                written(self.socket.feed(Message::Text(frame.to_json().into()))).await?;
             }
-            self.socket.flush().await.map_err(|_| End::Gone)?;
+            written(self.socket.flush()).await?;
             if complete {
                 break;
             }
@@ -392,7 +410,7 @@ impl Session {
     }
 
     async fn send_raw(&mut self, message: Message) -> Result<(), End> {
-        self.socket.send(message).await.map_err(|_| End::Gone)
+        written(self.socket.send(message)).await
     }
 }
 
