@@ -34,6 +34,29 @@ impl WsClient {
         Self { stream }
     }
 
+    /// Connects with a tiny socket receive buffer, so a test that stops reading
+    /// backs the server up after a few KiB instead of megabytes.
+    pub async fn connect_with_small_buffer(base: &str, token: &str) -> Self {
+        let addr: std::net::SocketAddr = base
+            .trim_start_matches("http://")
+            .parse()
+            .expect("test server address");
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+        let tcp = socket.connect(addr).await.expect("tcp connect");
+        let mut request = format!("ws://{addr}/api/v1/ws")
+            .into_client_request()
+            .expect("ws url");
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        let (stream, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(tcp))
+            .await
+            .expect("websocket handshake");
+        Self { stream }
+    }
+
     /// Connects and consumes `hello` and the first `counts`; returns the cursor.
     pub async fn connect_ready(base: &str, token: &str) -> (Self, Cursor) {
         let mut client = Self::connect(base, Some(token)).await;
