@@ -19,6 +19,8 @@ use crate::Error;
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 /// Events read from the store per query while replaying.
 const REPLAY_PAGE: u32 = 500;
+/// How long after `hello` live events wait for the client's `subscribe`.
+const SUBSCRIBE_GRACE: Duration = Duration::from_millis(500);
 /// Queued frames written with one flush, so a burst costs one syscall, not many.
 const MAX_COALESCED: usize = 64;
 /// Close reason when the session behind a connection ends.
@@ -164,6 +166,12 @@ impl Session {
         let shutdown = self.state.shutdown.clone();
         let kicked = self.subscription.kicked.clone();
         let revoked = self.subscription.revoked.clone();
+        // Live events wait until the client's first frame (normally `subscribe`)
+        // or the grace period: a replay must come before them, or the client
+        // would see them twice and out of order.
+        let mut live = false;
+        let hold = tokio::time::sleep(SUBSCRIBE_GRACE);
+        tokio::pin!(hold);
         loop {
             let step = tokio::select! {
                 biased;
@@ -173,11 +181,18 @@ impl Session {
                     close::TRY_AGAIN_LATER,
                     "too slow to keep up; reconnect and resume from your cursor",
                 )),
-                item = self.subscription.queue.recv() => match item {
+                _ = &mut hold, if !live => {
+                    live = true;
+                    Ok(())
+                }
+                item = self.subscription.queue.recv(), if live => match item {
                     Some(item) => self.forward(item).await,
                     None => Err(End::Close(close::GOING_AWAY, "server shutting down")),
                 },
-                incoming = self.socket.recv() => self.receive(incoming).await,
+                incoming = self.socket.recv() => {
+                    live = true;
+                    self.receive(incoming).await
+                }
                 _ = ticks.tick() => {
                     if self.last_heard.elapsed() > idle_timeout {
                         Err(End::Close(close::GOING_AWAY, "no heartbeat"))
@@ -333,7 +348,9 @@ impl Session {
     }
 
     /// Replays every event after `since`, then lets the live queue continue from
-    /// the last replayed cursor. Returns the cursor the client is now at.
+    /// the last replayed cursor. Returns the cursor the client is now at. (A
+    /// `subscribe` that comes after live events began may repeat some of them;
+    /// clients apply events idempotently by cursor.)
     async fn subscribe(&mut self, since: Cursor) -> Result<Cursor, End> {
         fn storage(_: herald_store::Error) -> End {
             End::Close(close::TRY_AGAIN_LATER, "storage unavailable")
