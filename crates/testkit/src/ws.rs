@@ -57,10 +57,19 @@ impl WsClient {
         Self { stream }
     }
 
-    /// Connects and consumes `hello` and the first `counts`; returns the cursor.
+    /// Connects like a real client: reads `hello` and `counts`, subscribes from the
+    /// hello cursor (which makes the server go live at once) and waits for the
+    /// reply. Returns the cursor.
     pub async fn connect_ready(base: &str, token: &str) -> (Self, Cursor) {
         let mut client = Self::connect(base, Some(token)).await;
         let cursor = client.hello().await;
+        client
+            .send(&ClientFrame::Subscribe {
+                id: Some(0),
+                since: cursor,
+            })
+            .await;
+        while !matches!(client.next().await, ServerFrame::Reply { id: 0, .. }) {}
         (client, cursor)
     }
 
