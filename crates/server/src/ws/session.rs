@@ -5,13 +5,14 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use herald_protocol::{
-    ClientFrame, Counts, Cursor, ErrorDetail, MarkRequest, ServerFrame, TokenKind, User,
+    ClientFrame, Counts, Cursor, ErrorDetail, HistoryQuery, MarkRequest, SendMessage, ServerFrame,
+    TokenKind, User,
 };
 use herald_store::Principal;
 use tokio::time::Instant;
 
 use crate::fanout::{Outbound, Subscription};
-use crate::service::{accounts, events, notifications};
+use crate::service::{accounts, chat, events, notifications};
 use crate::state::AppState;
 use crate::Error;
 
@@ -20,7 +21,7 @@ const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 /// Events read from the store per query while replaying.
 const REPLAY_PAGE: u32 = 500;
 /// How long after `hello` live events wait for the client's `subscribe`.
-const SUBSCRIBE_GRACE: Duration = Duration::from_millis(500);
+const SUBSCRIBE_GRACE: Duration = Duration::from_secs(2);
 /// Queued frames written with one flush, so a burst costs one syscall, not many.
 const MAX_COALESCED: usize = 64;
 /// Close reason when the session behind a connection ends.
@@ -340,6 +341,51 @@ impl Session {
             ClientFrame::MarkRead { id, ids, all, kind } => {
                 let request = MarkRequest { ids, all, kind };
                 let result = notifications::mark(&self.state, self.user.id, request, true)
+                    .await
+                    .map(|changed| serde_json::json!(changed));
+                self.reply(id, result).await
+            }
+            ClientFrame::SendMessage {
+                id,
+                to,
+                room,
+                content,
+                client_id,
+            } => {
+                let request = SendMessage {
+                    to,
+                    room,
+                    content,
+                    client_id,
+                };
+                let result = chat::send(&self.state, &self.user, request)
+                    .await
+                    .map(|sent| serde_json::json!(sent.message));
+                self.reply(id, result).await
+            }
+            ClientFrame::GetMessages {
+                id,
+                conversation_id,
+                before,
+                after,
+                limit,
+            } => {
+                let query = HistoryQuery {
+                    before,
+                    after,
+                    limit,
+                };
+                let result = chat::history(&self.state, &self.user, conversation_id, query)
+                    .await
+                    .map(|page| serde_json::json!(page));
+                self.reply(id, result).await
+            }
+            ClientFrame::DeleteMessage {
+                id,
+                message_id,
+                for_everyone,
+            } => {
+                let result = chat::delete(&self.state, &self.user, vec![message_id], for_everyone)
                     .await
                     .map(|changed| serde_json::json!(changed));
                 self.reply(id, result).await
