@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::{Cursor, KindFilter, Notification, NotificationId};
+use crate::{
+    ConversationId, Cursor, KindFilter, Message, MessageId, Notification, NotificationId, Room,
+};
 
 /// A change to one user's data (or, for a broadcast, everyone's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -30,6 +32,31 @@ pub enum Event {
     },
     #[serde(rename = "notification.deleted")]
     NotificationsDeleted { ids: Vec<NotificationId> },
+    /// A message in one of the user's conversations, their own included (so
+    /// their other devices show it too).
+    #[serde(rename = "message.created")]
+    MessageCreated { message: Message },
+    /// The messages are gone for this user: the sender deleted them for
+    /// everyone, or this user deleted them for themselves.
+    #[serde(rename = "message.deleted")]
+    MessagesDeleted {
+        conversation_id: ConversationId,
+        ids: Vec<MessageId>,
+    },
+    /// `user` has read the conversation up to and including `up_to`: for the
+    /// reader's devices their unread count, for everyone else a read receipt.
+    #[serde(rename = "conversation.read")]
+    ConversationRead {
+        conversation_id: ConversationId,
+        user: String,
+        up_to: MessageId,
+    },
+    /// A room the user is in was created or its members changed.
+    #[serde(rename = "room.updated")]
+    RoomUpdated { room: Room },
+    /// The user left or was removed from the room: drop it from their lists.
+    #[serde(rename = "room.left")]
+    RoomLeft { room_id: ConversationId },
 }
 
 impl Event {

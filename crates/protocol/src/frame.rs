@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{Counts, Cursor, ErrorDetail, Event, KindFilter, NotificationId, User};
+use crate::{
+    ConversationId, Counts, Cursor, ErrorDetail, Event, KindFilter, MessageId, NotificationId, User,
+};
 
 /// Server → client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -31,6 +33,8 @@ pub enum ServerFrame {
         priority: u8,
         id: Option<NotificationId>,
     },
+    /// A contact's first device connected (`online`) or their last one left
+    /// (debounced, so a reconnect blip is not reported).
     Presence {
         user: String,
         online: bool,
@@ -72,6 +76,34 @@ pub enum ClientFrame {
         all: bool,
         #[serde(default)]
         kind: Option<KindFilter>,
+    },
+    /// Send a chat message, like `POST /messages`; the reply's result is the message.
+    SendMessage {
+        id: u64,
+        #[serde(default)]
+        to: Option<String>,
+        #[serde(default)]
+        room: Option<ConversationId>,
+        content: String,
+        client_id: String,
+    },
+    /// One page of history, like `GET /conversations/{id}/messages`.
+    GetMessages {
+        id: u64,
+        conversation_id: ConversationId,
+        #[serde(default)]
+        before: Option<MessageId>,
+        #[serde(default)]
+        after: Option<MessageId>,
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+    /// Delete a message, like `DELETE /messages/{id}?for_everyone=`.
+    DeleteMessage {
+        id: u64,
+        message_id: MessageId,
+        #[serde(default)]
+        for_everyone: Option<bool>,
     },
     Ping {
         #[serde(default)]

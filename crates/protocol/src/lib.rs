@@ -6,11 +6,13 @@
 //! shows each of them as JSON.
 
 mod auth;
+mod chat;
 mod event;
 mod frame;
 mod notification;
 
 pub use auth::*;
+pub use chat::*;
 pub use event::*;
 pub use frame::*;
 pub use notification::*;

@@ -43,6 +43,9 @@ pub struct Config {
     /// Frames queued per connection before the connection counts as a slow consumer
     /// and is closed (it resumes from its cursor on reconnect).
     pub send_queue: usize,
+    /// Milliseconds a user stays "online" to their contacts after their last
+    /// device disconnects, so a reconnect blip does not flap their presence.
+    pub presence_debounce_ms: u64,
 }
 
 impl Default for Config {
@@ -57,6 +60,7 @@ impl Default for Config {
             heartbeat_s: 25,
             idle_timeout_s: 60,
             send_queue: 1024,
+            presence_debounce_ms: 3000,
         }
     }
 }
@@ -78,6 +82,7 @@ const ENV_KEYS: &[&str] = &[
     "heartbeat_s",
     "idle_timeout_s",
     "send_queue",
+    "presence_debounce_ms",
 ];
 
 /// Command-line flags of `herald-server`; each overrides the file and environment.

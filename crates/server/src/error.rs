@@ -41,10 +41,14 @@ impl Error {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         use herald_store::Error as S;
         match self {
-            Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
+            Error::BadRequest(_) | Error::Store(S::Invalid(_)) => {
+                (StatusCode::BAD_REQUEST, "invalid_input")
+            }
             Error::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
             Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Error::Forbidden(_) | Error::Store(S::Forbidden(_)) => {
+                (StatusCode::FORBIDDEN, "forbidden")
+            }
             Error::NotFound(_) | Error::Store(S::NotFound(_)) => {
                 (StatusCode::NOT_FOUND, "not_found")
             }

@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 pub use config::{Config, Flags, Registration};
 pub use error::{Error, Result};
 
-use fanout::Hub;
+use fanout::{Hub, Presence};
 use metrics::Metrics;
 use state::AppState;
 
@@ -55,11 +55,16 @@ impl Server {
         let store: Arc<dyn Store> = Arc::new(store);
         let metrics = Arc::new(Metrics::default());
         let head = store.stream_bounds().await?.head;
-        let hub = Arc::new(Hub::new(head, config.send_queue, metrics.clone()));
+        let (transitions, presence_changes) = tokio::sync::mpsc::unbounded_channel();
+        let hub =
+            Arc::new(Hub::new(head, config.send_queue, metrics.clone()).with_presence(transitions));
+        let presence = Arc::new(Presence::default());
+        let debounce = Duration::from_millis(config.presence_debounce_ms);
         let state = AppState {
             config: Arc::new(config),
             store,
             hub: hub.clone(),
+            presence: presence.clone(),
             metrics,
             shutdown: CancellationToken::new(),
         };
@@ -67,7 +72,17 @@ impl Server {
         if let Some(password) = &generated_admin_password {
             write_admin_password(&state.config, password)?;
         }
-        let tasks = vec![fanout::spawn(commits, hub), spawn_purge(state.clone())];
+        let tasks = vec![
+            fanout::spawn(commits, hub.clone()),
+            fanout::presence::spawn(
+                presence_changes,
+                debounce,
+                presence,
+                state.store.clone(),
+                hub,
+            ),
+            spawn_purge(state.clone()),
+        ];
         Ok(Self {
             state,
             generated_admin_password,

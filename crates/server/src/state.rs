@@ -6,7 +6,7 @@ use herald_store::Store;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::fanout::Hub;
+use crate::fanout::{Hub, Presence};
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
@@ -14,6 +14,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub hub: Arc<Hub>,
+    /// Which users their contacts see online (`GET /contacts`).
+    pub presence: Arc<Presence>,
     pub metrics: Arc<Metrics>,
     /// Cancelled when the server shuts down: WebSocket sessions close with 1001
     /// and long-polls return, so the graceful shutdown can finish.

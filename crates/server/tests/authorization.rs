@@ -9,27 +9,6 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-/// Asserts the status and the `error.code`, and that the error says something.
-fn assert_refused(response: &TestResponse, status: u16, code: &str) {
-    assert_eq!(
-        response.status, status,
-        "unexpected answer: {}",
-        response.body
-    );
-    assert_eq!(
-        response.error_code(),
-        code,
-        "unexpected answer: {}",
-        response.body
-    );
-    let message = response.body["error"]["message"].as_str().unwrap_or("");
-    assert!(
-        !message.is_empty(),
-        "error without a message: {}",
-        response.body
-    );
-}
-
 /// Everything a user can observe about their notifications: each one with its
 /// read flag, the counts, and how long their event stream is.
 #[derive(Debug, PartialEq)]
@@ -92,18 +71,6 @@ async fn refused_upgrade(server: &TestServer, token: &str) -> u16 {
         Ok(_) => panic!("the upgrade was accepted"),
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
         Err(other) => panic!("expected an HTTP refusal, got {other}"),
-    }
-}
-
-/// One call of any method; bodies are ones the route would accept from the
-/// right caller, so only the caller decides the outcome.
-async fn call(user: &TestUser, method: &str, path: &str, body: &Value) -> TestResponse {
-    match method {
-        "GET" => user.get(path).await,
-        "POST" => user.post(path, body.clone()).await,
-        "PATCH" => user.patch(path, body.clone()).await,
-        "DELETE" => user.delete(path).await,
-        other => panic!("no such method {other}"),
     }
 }
 
@@ -236,7 +203,7 @@ async fn bob_is_refused_alice_notification(route: IdRoute) {
 
     let response = route.call(&n.bob, &[route.target(n.alice_notes)]).await;
 
-    assert_refused(&response, 404, "not_found");
+    response.assert_refused(404, "not_found");
     assert_eq!(
         inbox(&n.alice).await,
         alice_before,
@@ -275,7 +242,7 @@ async fn a_list_with_alice_id_changes_none_of_bobs_own() {
         let ids = [route.target(n.bob_notes), route.target(n.alice_notes)];
         let response = route.call(&n.bob, &ids).await;
 
-        assert_refused(&response, 404, "not_found");
+        response.assert_refused(404, "not_found");
         assert_eq!(
             inbox(&n.bob).await,
             bob_before,
@@ -351,7 +318,7 @@ async fn bob_cannot_revoke_alice_tokens() {
 
     for id in &ids {
         let response = bob.delete(&format!("/api/v1/tokens/{id}")).await;
-        assert_refused(&response, 404, "not_found");
+        response.assert_refused(404, "not_found");
     }
 
     assert_eq!(alice.get("/api/v1/me").await.status, 200);
@@ -382,7 +349,7 @@ async fn non_admins_cannot_change_or_delete_users() {
     ];
 
     for response in &attempts {
-        assert_refused(response, 403, "forbidden");
+        response.assert_refused(403, "forbidden");
     }
     let me = alice.get("/api/v1/me").await;
     assert_eq!(
@@ -408,10 +375,12 @@ async fn non_admins_cannot_create_users() {
         )
         .await;
 
-    assert_refused(&response, 403, "forbidden");
+    response.assert_refused(403, "forbidden");
     let found = admin.get("/api/v1/users?q=mallory").await;
     assert_eq!(found.body, json!([]), "mallory exists: {}", found.body);
-    assert_refused(&login_status(&server, "mallory").await, 401, "unauthorized");
+    login_status(&server, "mallory")
+        .await
+        .assert_refused(401, "unauthorized");
 }
 
 #[tokio::test]
@@ -426,8 +395,8 @@ async fn admin_changing_an_unknown_user_gets_not_found() {
         .await;
     let deleted = admin.delete("/api/v1/users/9999").await;
 
-    assert_refused(&patched, 404, "not_found");
-    assert_refused(&deleted, 404, "not_found");
+    patched.assert_refused(404, "not_found");
+    deleted.assert_refused(404, "not_found");
     assert_eq!(admin.get("/api/v1/users").await.body, users_before);
 }
 
@@ -446,7 +415,7 @@ async fn non_admins_cannot_broadcast() {
                 json!({"broadcast": true, "title": "free pizza"}),
             )
             .await;
-        assert_refused(&response, 403, "forbidden");
+        response.assert_refused(403, "forbidden");
     }
 
     for user in [&admin, &alice, &bob] {
@@ -482,7 +451,7 @@ async fn send_tokens_may_only_publish() {
         ("POST", "/api/v1/tokens", json!({"name": "another"})),
     ];
     for (method, path, body) in &reads {
-        let response = call(&ci, method, path, body).await;
+        let response = ci.call(method, path, body).await;
         assert_eq!(response.status, 403, "{method} {path}: {}", response.body);
         assert_eq!(response.error_code(), "forbidden", "{method} {path}");
     }
@@ -527,7 +496,7 @@ async fn requests_without_a_valid_token_are_unauthorized() {
 
     for stranger in &strangers {
         for (method, path, body) in protected_routes(&alice, note) {
-            let response = call(stranger, method, &path, &body).await;
+            let response = stranger.call(method, &path, &body).await;
             assert_eq!(response.status, 401, "{method} {path}: {}", response.body);
             assert_eq!(response.error_code(), "unauthorized", "{method} {path}");
         }
@@ -549,12 +518,14 @@ async fn logout_ends_only_that_session() {
     let logout = laptop.post("/api/v1/auth/logout", json!({})).await;
 
     assert_eq!(logout.status, 204, "logout: {}", logout.body);
-    assert_refused(&laptop.get("/api/v1/me").await, 401, "unauthorized");
-    assert_refused(
-        &laptop.post("/api/v1/auth/logout", json!({})).await,
-        401,
-        "unauthorized",
-    );
+    laptop
+        .get("/api/v1/me")
+        .await
+        .assert_refused(401, "unauthorized");
+    laptop
+        .post("/api/v1/auth/logout", json!({}))
+        .await
+        .assert_refused(401, "unauthorized");
     assert_eq!(alice.get("/api/v1/me").await.status, 200);
 }
 
@@ -575,7 +546,10 @@ async fn disabling_a_user_ends_their_sessions_and_refuses_login() {
 
     assert_eq!(disabled.status, 200, "disable: {}", disabled.body);
     for session in [&alice, &laptop] {
-        assert_refused(&session.get("/api/v1/me").await, 401, "unauthorized");
+        session
+            .get("/api/v1/me")
+            .await
+            .assert_refused(401, "unauthorized");
     }
     let sent = ci
         .post(
@@ -583,8 +557,10 @@ async fn disabling_a_user_ends_their_sessions_and_refuses_login() {
             json!({"to": ["admin"], "title": "hi"}),
         )
         .await;
-    assert_refused(&sent, 401, "unauthorized");
-    assert_refused(&login_status(&server, "alice").await, 403, "forbidden");
+    sent.assert_refused(401, "unauthorized");
+    login_status(&server, "alice")
+        .await
+        .assert_refused(403, "forbidden");
     assert_eq!(admin.counts().await, Counts::default());
 }
 

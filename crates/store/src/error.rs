@@ -12,6 +12,14 @@ pub enum Error {
     Conflict(String),
     #[error("unknown or disabled users: {}", .0.join(", "))]
     UnknownUsers(Vec<String>),
+    /// The caller can see the thing but may not do this to it (another's message
+    /// for everyone, a room they do not own).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request breaks a rule only the stored data can tell (messaging
+    /// oneself, a full room, a malformed cursor).
+    #[error("{0}")]
+    Invalid(String),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("commit failed: {0}")]

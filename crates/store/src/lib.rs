@@ -16,7 +16,8 @@ pub use types::*;
 
 use async_trait::async_trait;
 use herald_protocol::{
-    Counts, Cursor, DeleteRequest, NotificationId, Page, TokenInfo, TokenKind, User, UserId,
+    Conversation, ConversationId, Counts, Cursor, DeleteRequest, FoundUser, Message, MessageId,
+    NotificationId, Page, Room, TokenInfo, TokenKind, User, UserId,
 };
 use time::OffsetDateTime;
 
@@ -33,8 +34,14 @@ pub trait Store: Send + Sync + 'static {
     async fn create_user(&self, new: NewUser) -> Result<User>;
     async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>>;
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>>;
-    /// Users whose username or display name starts with `prefix`, by username.
-    async fn search_users(&self, prefix: &str, limit: u32) -> Result<Vec<User>>;
+    /// Users whose username or display name starts with `prefix`, by username,
+    /// each marked with whether they are among `viewer`'s contacts.
+    async fn search_users(
+        &self,
+        viewer: UserId,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<FoundUser>>;
     /// Returns `None` when no such user exists.
     async fn update_user(&self, id: UserId, changes: UserChanges) -> Result<Option<User>>;
     async fn delete_user(&self, id: UserId) -> Result<bool>;
@@ -68,6 +75,84 @@ pub trait Store: Send + Sync + 'static {
     async fn mark(&self, user_id: UserId, target: MarkTarget, read: bool) -> Result<i64>;
     /// Deletes for this user only; same all-or-nothing rule as [`Store::mark`].
     async fn delete_notifications(&self, user_id: UserId, request: DeleteRequest) -> Result<i64>;
+
+    // --- contacts ----------------------------------------------------------
+    /// Adds the active user `username` to `owner`'s contacts; the flag is `false`
+    /// when they already were one. Fails with [`Error::UnknownUsers`] for an
+    /// unknown or disabled name and [`Error::Invalid`] for oneself or a full list.
+    async fn add_contact(&self, owner: UserId, username: &str) -> Result<(ContactEntry, bool)>;
+    /// `false` when `username` was not a contact.
+    async fn remove_contact(&self, owner: UserId, username: &str) -> Result<bool>;
+    /// By username.
+    async fn list_contacts(&self, owner: UserId) -> Result<Vec<ContactEntry>>;
+    /// Users who have `user` among their contacts: who hears of `user`'s presence.
+    async fn contact_owners(&self, user: UserId) -> Result<Vec<UserId>>;
+
+    // --- chat --------------------------------------------------------------
+    // Authorization lives here, inside the write, so a check and the change it
+    // allows can never be split by a concurrent membership change: a conversation
+    // or message the caller is not a member of is [`Error::NotFound`] (its
+    // existence is not revealed); one they can see but may not change is
+    // [`Error::Forbidden`]. Every change emits its events to each member it
+    // concerns in the same transaction. Message ids must become visible in id
+    // order (a PostgreSQL backend takes a lock per conversation, or history paged
+    // with `after` could skip a message that committed late).
+
+    /// Stores a message, or returns the one `sender` already sent with this
+    /// `client_id` (a retry). The same `client_id` for a different message is an
+    /// [`Error::Conflict`]. A direct conversation is created on first use.
+    async fn send_message(&self, new: NewMessage) -> Result<Sent>;
+    async fn conversations(
+        &self,
+        user: UserId,
+        filter: ConversationFilter,
+    ) -> Result<Page<Conversation>>;
+    /// Newest first; see [`HistoryRange`].
+    async fn history(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        range: HistoryRange,
+    ) -> Result<Page<Message>>;
+    /// Moves the user's read mark forward to `up_to` (a message of the
+    /// conversation); returns how many unread messages became read.
+    async fn mark_conversation_read(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        up_to: MessageId,
+    ) -> Result<i64>;
+    /// Deletes messages all-or-nothing: every id must be visible to the user, and
+    /// with [`DeleteScope::Everyone`] every one must be theirs.
+    async fn delete_messages(
+        &self,
+        user: UserId,
+        ids: Vec<MessageId>,
+        scope: DeleteScope,
+    ) -> Result<i64>;
+    /// Newest first across conversations, ids below `before`.
+    async fn message_list(
+        &self,
+        user: UserId,
+        view: MessageView,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Page<Message>>;
+    /// Creates a room owned by `creator` with them and the named active users.
+    async fn create_room(
+        &self,
+        creator: UserId,
+        name: String,
+        members: Vec<String>,
+    ) -> Result<Room>;
+    async fn change_room(
+        &self,
+        actor: UserId,
+        room: ConversationId,
+        change: RoomChange,
+    ) -> Result<Room>;
+    /// The rooms the user is a member of, by name.
+    async fn rooms(&self, user: UserId) -> Result<Vec<Room>>;
 
     // --- event stream ------------------------------------------------------
     /// Events of this user (and broadcasts) after `since`, oldest first.

@@ -1,8 +1,8 @@
 //! Rows and requests that cross the [`crate::Store`] boundary.
 
 use herald_protocol::{
-    Cursor, Event, KindFilter, Notification, NotificationId, Role, StatusFilter, TokenInfo, User,
-    UserId,
+    ConversationId, Cursor, Event, KindFilter, Message, MessageId, Notification, NotificationId,
+    Role, StatusFilter, TokenInfo, User, UserId,
 };
 use time::OffsetDateTime;
 
@@ -108,4 +108,113 @@ pub struct StreamBounds {
 pub struct PurgeStats {
     pub notifications: i64,
     pub events: i64,
+}
+
+/// A contact as stored: who, and since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactEntry {
+    pub user: User,
+    pub added_at: OffsetDateTime,
+}
+
+/// Where a message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageTarget {
+    /// The direct conversation with this username (created on first use).
+    User(String),
+    Room(ConversationId),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub sender: UserId,
+    pub target: MessageTarget,
+    pub content: String,
+    pub client_id: String,
+}
+
+/// The answer to a send: the message, and whether this call created it (`false`
+/// for a retry with a `client_id` already used).
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub message: Message,
+    pub created: bool,
+}
+
+/// Which of the caller's conversations to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationFilter {
+    /// All, most recent first, after a position from an earlier page.
+    Page {
+        after: Option<ConversationCursor>,
+        limit: u32,
+    },
+    /// The direct conversation with this user, if there is one.
+    Peer(UserId),
+}
+
+/// A position in the conversation list, which is sorted by `last_time` and then
+/// id, newest first. Shown to clients as the opaque `<millis>-<id>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConversationCursor {
+    pub last_time_ms: i64,
+    pub id: ConversationId,
+}
+
+impl std::fmt::Display for ConversationCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.last_time_ms, self.id)
+    }
+}
+
+impl std::str::FromStr for ConversationCursor {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let (time, id) = s.split_once('-').ok_or(())?;
+        let cursor = ConversationCursor {
+            last_time_ms: time.parse().map_err(drop)?,
+            id: id.parse().map_err(drop)?,
+        };
+        if cursor.last_time_ms < 0 || cursor.id <= 0 {
+            return Err(());
+        }
+        Ok(cursor)
+    }
+}
+
+/// A page of history: message ids strictly between `after` and `before`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryRange {
+    pub before: Option<MessageId>,
+    pub after: Option<MessageId>,
+    pub limit: u32,
+}
+
+/// How far a delete reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteScope {
+    /// Own messages for every member; anyone else's is refused.
+    Everyone,
+    /// Hidden for the caller only.
+    Me,
+    /// Own messages for everyone, others' for the caller only.
+    Natural,
+}
+
+/// The admin-style cross-conversation lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageView {
+    /// Messages the caller sent.
+    Sent,
+    /// Messages others sent in the caller's conversations.
+    Received,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoomChange {
+    /// The owner adds a user.
+    Add(String),
+    /// The owner removes a member, or a member removes themselves (leaves).
+    Remove(String),
 }

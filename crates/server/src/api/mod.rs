@@ -1,11 +1,15 @@
 //! The REST API: one module per resource, all routes under `/api/v1`.
 
 mod auth;
+mod contacts;
+mod conversations;
 mod events;
 pub mod extract;
 mod health;
+mod messages;
 mod notifications;
 mod openapi;
+mod rooms;
 mod tokens;
 mod users;
 
@@ -36,6 +40,22 @@ pub fn router(state: AppState) -> Router {
         .route("/notifications/unread", post(notifications::unread))
         .route("/notifications/delete", post(notifications::delete_many))
         .route("/notifications/{id}", delete(notifications::delete_one))
+        .route("/contacts", get(contacts::list).post(contacts::add))
+        .route("/contacts/{username}", delete(contacts::remove))
+        .route("/conversations", get(conversations::list))
+        .route("/conversations/{id}/messages", get(conversations::messages))
+        .route("/conversations/{id}/read", post(conversations::read))
+        .route("/messages", post(messages::send))
+        .route("/messages/sent", get(messages::sent))
+        .route("/messages/received", get(messages::received))
+        .route("/messages/delete", post(messages::delete_many))
+        .route("/messages/{id}", delete(messages::delete_one))
+        .route("/rooms", get(rooms::list).post(rooms::create))
+        .route("/rooms/{id}/members", post(rooms::add_member))
+        .route(
+            "/rooms/{id}/members/{username}",
+            delete(rooms::remove_member),
+        )
         .route("/events", get(events::poll))
         .route("/ws", get(ws::upgrade))
         .route("/healthz", get(health::healthz))

@@ -3,7 +3,10 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, events, extract::Json, health, notifications, tokens, users};
+use super::{
+    auth, contacts, conversations, events, extract::Json, health, messages, notifications, rooms,
+    tokens, users,
+};
 use crate::ws;
 
 #[derive(OpenApi)]
@@ -20,6 +23,11 @@ use crate::ws;
         notifications::send, notifications::list, notifications::counts,
         notifications::read, notifications::unread, notifications::delete_many,
         notifications::delete_one,
+        contacts::list, contacts::add, contacts::remove,
+        conversations::list, conversations::messages, conversations::read,
+        messages::send, messages::delete_one, messages::delete_many, messages::sent,
+        messages::received,
+        rooms::create, rooms::list, rooms::add_member, rooms::remove_member,
         events::poll, ws::upgrade, health::healthz, health::metrics,
     ),
     components(schemas(herald_protocol::ServerFrame, herald_protocol::ClientFrame)),

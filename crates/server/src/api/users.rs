@@ -2,24 +2,32 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use herald_protocol::{CreateUserRequest, ErrorBody, UpdateUserRequest, User, UserSearchQuery};
+use herald_protocol::{
+    CreateUserRequest, ErrorBody, FoundUser, UpdateUserRequest, User, UserSearchQuery,
+};
 
 use super::extract::{Admin, Json, Path, Query, Session};
 use crate::service::{accounts, notifications::page_limit};
 use crate::state::AppState;
 use crate::Result;
 
-/// Users whose username or display name starts with `q`.
+/// Users whose username or display name starts with `q`, each saying whether
+/// they are the caller's contact.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserSearchQuery),
-    security(("bearer" = [])), responses((status = 200, body = [User]), (status = 401, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = [FoundUser]), (status = 401, body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
-    _caller: Session,
+    Session(me): Session,
     Query(query): Query<UserSearchQuery>,
-) -> Result<Json<Vec<User>>> {
+) -> Result<Json<Vec<FoundUser>>> {
     let limit = page_limit(query.limit)?;
     let q = query.q.unwrap_or_default();
-    Ok(Json(state.store.search_users(q.trim(), limit).await?))
+    Ok(Json(
+        state
+            .store
+            .search_users(me.user.id, q.trim(), limit)
+            .await?,
+    ))
 }
 
 /// Admin: create a user.

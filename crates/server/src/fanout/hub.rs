@@ -10,6 +10,7 @@ use herald_store::StoredEvent;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use super::Transition;
 use crate::metrics::Metrics;
 
 /// What the hub queues for a connection: bytes serialized once, shared by all.
@@ -46,6 +47,9 @@ pub struct Hub {
     head: watch::Sender<Cursor>,
     queue_size: usize,
     metrics: Arc<Metrics>,
+    /// Where a user's first connection and last disconnection are reported, for
+    /// presence. Sent while the map is locked, so transitions arrive in order.
+    transitions: Option<mpsc::UnboundedSender<Transition>>,
 }
 
 /// A registered connection; dropping it removes the connection from the hub.
@@ -72,6 +76,20 @@ impl Hub {
             head: watch::Sender::new(head),
             queue_size,
             metrics,
+            transitions: None,
+        }
+    }
+
+    /// Reports presence transitions to `transitions`.
+    pub fn with_presence(mut self, transitions: mpsc::UnboundedSender<Transition>) -> Self {
+        self.transitions = Some(transitions);
+        self
+    }
+
+    fn transition(&self, user: UserId, online: bool) {
+        if let Some(transitions) = &self.transitions {
+            // Gone only during shutdown, when nobody listens for presence.
+            let _ = transitions.send(Transition { user, online });
         }
     }
 
@@ -89,7 +107,13 @@ impl Hub {
             kicked: kicked.clone(),
             revoked: revoked.clone(),
         };
-        self.write().entry(user_id).or_default().push(connection);
+        let mut map = self.write();
+        let list = map.entry(user_id).or_default();
+        list.push(connection);
+        if list.len() == 1 {
+            self.transition(user_id, true);
+        }
+        drop(map);
         self.metrics.connections.inc();
         Subscription {
             hub: self.clone(),
@@ -117,6 +141,7 @@ impl Hub {
             list.retain(|c| c.id != id);
             if list.is_empty() {
                 map.remove(&user_id);
+                self.transition(user_id, false);
             }
         }
         self.metrics.connections.dec();
@@ -293,6 +318,30 @@ mod tests {
         assert_eq!(hub.connections_of(5), 1);
         drop(sub);
         assert_eq!(hub.connections_of(5), 0);
+    }
+
+    #[tokio::test]
+    async fn only_the_first_connection_and_the_last_disconnection_are_transitions() {
+        let (tx, mut transitions) = mpsc::unbounded_channel();
+        let hub = Arc::new(Hub::new(0, 2, Arc::default()).with_presence(tx));
+        let laptop = hub.register(1, 10);
+        let desktop = hub.register(1, 11);
+        drop(laptop);
+        drop(desktop);
+        let seen: Vec<Transition> = std::iter::from_fn(|| transitions.try_recv().ok()).collect();
+        assert_eq!(
+            seen,
+            vec![
+                Transition {
+                    user: 1,
+                    online: true
+                },
+                Transition {
+                    user: 1,
+                    online: false
+                }
+            ]
+        );
     }
 
     #[tokio::test]

@@ -5,8 +5,10 @@
 //! concerns. In-process today; the Redis fan-out for clusters plugs in here.
 
 mod hub;
+pub mod presence;
 
 pub use hub::{Hub, Outbound, Subscription};
+pub use presence::{Presence, Transition};
 
 use std::sync::Arc;
 

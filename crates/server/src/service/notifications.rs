@@ -128,7 +128,10 @@ fn validate(sender: &Principal, request: SendNotification) -> Result<NewNotifica
     let link = request.link.filter(|l| !l.is_empty());
     if let Some(link) = &link {
         let scheme_ok = link.starts_with("https://") || link.starts_with("http://");
-        if !scheme_ok || link.len() > MAX_LINK_CHARS || link.chars().any(char::is_whitespace) {
+        if !scheme_ok
+            || link.chars().count() > MAX_LINK_CHARS
+            || link.chars().any(char::is_whitespace)
+        {
             return Err(Error::BadRequest(format!(
                 "link must be an http(s) URL of at most {MAX_LINK_CHARS} characters"
             )));
@@ -168,15 +171,7 @@ pub async fn list(
     user_id: UserId,
     query: ListNotificationsQuery,
 ) -> Result<Page<Notification>> {
-    let before_id = query
-        .cursor
-        .map(|c| {
-            c.parse::<i64>()
-                .ok()
-                .filter(|id| *id > 0)
-                .ok_or_else(|| Error::BadRequest(format!("invalid cursor {c:?}")))
-        })
-        .transpose()?;
+    let before_id = id_cursor(query.cursor)?;
     let days = query.days.unwrap_or(state.config.retention_days);
     if days == 0 || days > 3650 {
         return Err(Error::BadRequest("days must be between 1 and 3650".into()));
@@ -190,6 +185,18 @@ pub async fn list(
         limit: page_limit(query.limit)?,
     };
     Ok(state.store.list_notifications(user_id, filter).await?)
+}
+
+/// The id an id-ordered list continues below (its `next_cursor`).
+pub fn id_cursor(cursor: Option<String>) -> Result<Option<i64>> {
+    cursor
+        .map(|c| {
+            c.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| Error::BadRequest(format!("invalid cursor {c:?}")))
+        })
+        .transpose()
 }
 
 /// `limit` within 1..=200, 50 when absent.

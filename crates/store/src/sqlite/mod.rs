@@ -6,6 +6,8 @@
 //! makes the whole batch durable. Reads run on a small pool of read-only
 //! connections, which WAL lets proceed while the writer commits.
 
+mod chat;
+mod contacts;
 mod events;
 mod notifications;
 mod pool;
@@ -19,14 +21,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use herald_protocol::{
-    Counts, Cursor, DeleteRequest, Notification, Page, TokenInfo, TokenKind, User, UserId,
+    Conversation, ConversationId, Counts, Cursor, DeleteRequest, FoundUser, Message, MessageId,
+    Notification, Page, Room, TokenInfo, TokenKind, User, UserId,
 };
 use rusqlite::Connection;
 use time::OffsetDateTime;
 
 use crate::{
-    CommitFeed, Inserted, ListFilter, MarkTarget, NewNotification, NewUser, Principal, PurgeStats,
-    Result, Store, StoredEvent, StreamBounds, UserChanges, UserRecord,
+    CommitFeed, ContactEntry, ConversationFilter, DeleteScope, HistoryRange, Inserted, ListFilter,
+    MarkTarget, MessageView, NewMessage, NewNotification, NewUser, Principal, PurgeStats, Result,
+    RoomChange, Sent, Store, StoredEvent, StreamBounds, UserChanges, UserRecord,
 };
 use pool::ReadPool;
 use writer::Writer;
@@ -106,9 +110,14 @@ impl Store for SqliteStore {
         self.read(move |conn| users::by_id(conn, id)).await
     }
 
-    async fn search_users(&self, prefix: &str, limit: u32) -> Result<Vec<User>> {
+    async fn search_users(
+        &self,
+        viewer: UserId,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<FoundUser>> {
         let prefix = prefix.to_owned();
-        self.read(move |conn| users::search(conn, &prefix, limit))
+        self.read(move |conn| users::search(conn, viewer, &prefix, limit))
             .await
     }
 
@@ -120,7 +129,7 @@ impl Store for SqliteStore {
 
     async fn delete_user(&self, id: UserId) -> Result<bool> {
         self.writer
-            .run(move |conn, _| users::delete(conn, id))
+            .run(move |conn, events| users::delete(conn, events, id))
             .await
     }
 
@@ -183,6 +192,112 @@ impl Store for SqliteStore {
         self.writer
             .run(move |conn, events| notifications::delete(conn, events, user_id, &request.ids))
             .await
+    }
+
+    async fn add_contact(&self, owner: UserId, username: &str) -> Result<(ContactEntry, bool)> {
+        let username = username.to_owned();
+        self.writer
+            .run(move |conn, _| contacts::add(conn, owner, &username))
+            .await
+    }
+
+    async fn remove_contact(&self, owner: UserId, username: &str) -> Result<bool> {
+        let username = username.to_owned();
+        self.writer
+            .run(move |conn, _| contacts::remove(conn, owner, &username))
+            .await
+    }
+
+    async fn list_contacts(&self, owner: UserId) -> Result<Vec<ContactEntry>> {
+        self.read(move |conn| contacts::list(conn, owner)).await
+    }
+
+    async fn contact_owners(&self, user: UserId) -> Result<Vec<UserId>> {
+        self.read(move |conn| contacts::owners(conn, user)).await
+    }
+
+    async fn send_message(&self, new: NewMessage) -> Result<Sent> {
+        self.writer
+            .run(move |conn, events| chat::send(conn, events, &new))
+            .await
+    }
+
+    async fn conversations(
+        &self,
+        user: UserId,
+        filter: ConversationFilter,
+    ) -> Result<Page<Conversation>> {
+        self.read(move |conn| chat::conversations(conn, user, filter))
+            .await
+    }
+
+    async fn history(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        range: HistoryRange,
+    ) -> Result<Page<Message>> {
+        self.read(move |conn| chat::history(conn, user, conversation, range))
+            .await
+    }
+
+    async fn mark_conversation_read(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        up_to: MessageId,
+    ) -> Result<i64> {
+        self.writer
+            .run(move |conn, events| chat::mark_read(conn, events, user, conversation, up_to))
+            .await
+    }
+
+    async fn delete_messages(
+        &self,
+        user: UserId,
+        ids: Vec<MessageId>,
+        scope: DeleteScope,
+    ) -> Result<i64> {
+        self.writer
+            .run(move |conn, events| chat::delete(conn, events, user, &ids, scope))
+            .await
+    }
+
+    async fn message_list(
+        &self,
+        user: UserId,
+        view: MessageView,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Page<Message>> {
+        self.read(move |conn| chat::message_list(conn, user, view, before, limit))
+            .await
+    }
+
+    async fn create_room(
+        &self,
+        creator: UserId,
+        name: String,
+        members: Vec<String>,
+    ) -> Result<Room> {
+        self.writer
+            .run(move |conn, events| chat::create_room(conn, events, creator, &name, &members))
+            .await
+    }
+
+    async fn change_room(
+        &self,
+        actor: UserId,
+        room: ConversationId,
+        change: RoomChange,
+    ) -> Result<Room> {
+        self.writer
+            .run(move |conn, events| chat::change_room(conn, events, actor, room, &change))
+            .await
+    }
+
+    async fn rooms(&self, user: UserId) -> Result<Vec<Room>> {
+        self.read(move |conn| chat::rooms(conn, user)).await
     }
 
     async fn events_since(

@@ -18,7 +18,7 @@ pub(super) fn insert(
     new: &NewNotification,
 ) -> Result<Inserted> {
     let recipients = match &new.audience {
-        Audience::Users(names) => Some(resolve_recipients(conn, names)?),
+        Audience::Users(names) => Some(super::users::active_ids(conn, names)?),
         Audience::Broadcast => None,
     };
     let kind = match recipients {
@@ -83,27 +83,6 @@ pub(super) fn insert(
         notification,
         recipients: count,
     })
-}
-
-/// Active users for the names, or the list of names that are not.
-fn resolve_recipients(conn: &Connection, names: &[String]) -> Result<Vec<UserId>> {
-    let mut names = names.to_vec();
-    names.sort();
-    names.dedup();
-    let mut lookup =
-        conn.prepare_cached("SELECT id FROM users WHERE username = ?1 AND disabled = 0")?;
-    let mut ids = Vec::with_capacity(names.len());
-    let mut unknown = Vec::new();
-    for name in names {
-        match lookup.query_row([&name], |r| r.get(0)).optional()? {
-            Some(id) => ids.push(id),
-            None => unknown.push(name),
-        }
-    }
-    if !unknown.is_empty() {
-        return Err(Error::UnknownUsers(unknown));
-    }
-    Ok(ids)
 }
 
 const NOTIFICATION_COLUMNS: &str =
@@ -208,9 +187,10 @@ pub(super) fn counts(conn: &Connection, user_id: UserId) -> Result<(Counts, Curs
     // One read transaction, so the counts are exact at the returned cursor.
     let tx = conn.unchecked_transaction()?;
     let (personal, broadcast) = unread_counts(&tx, user_id)?;
+    let chats = super::chat::unread_total(&tx, user_id)?;
     let head = super::events::head(&tx)?;
     tx.commit()?;
-    Ok((Counts::new(personal, broadcast, 0), head))
+    Ok((Counts::new(personal, broadcast, chats), head))
 }
 
 fn unread_counts(conn: &Connection, user_id: UserId) -> Result<(i64, i64)> {
@@ -349,13 +329,6 @@ fn mark_all(
             [],
             |r| r.get(0),
         )?;
-        let total: i64 = conn.query_row(
-            "SELECT count(*) FROM notifications n
-             WHERE n.kind = 'broadcast' AND NOT EXISTS (SELECT 1 FROM broadcast_state b
-                   WHERE b.user_id = ?1 AND b.notification_id = n.id AND b.deleted = 1)",
-            [user_id],
-            |r| r.get(0),
-        )?;
         // Moving the watermark and clearing this user's exceptions costs O(their
         // exceptions), never O(broadcasts) or O(users).
         conn.prepare_cached("UPDATE users SET broadcast_read_upto = ?2 WHERE id = ?1")?
@@ -367,7 +340,15 @@ fn mark_all(
         changed += if read {
             unread_before
         } else {
-            total - unread_before
+            // Only the rare "mark all unread" counts every visible broadcast.
+            let visible: i64 = conn.query_row(
+                "SELECT count(*) FROM notifications n
+                 WHERE n.kind = 'broadcast' AND NOT EXISTS (SELECT 1 FROM broadcast_state b
+                       WHERE b.user_id = ?1 AND b.notification_id = n.id AND b.deleted = 1)",
+                [user_id],
+                |r| r.get(0),
+            )?;
+            visible - unread_before
         };
     }
     if changed > 0 {

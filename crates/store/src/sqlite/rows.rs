@@ -20,18 +20,31 @@ pub(super) fn now_millis() -> i64 {
     to_millis(OffsetDateTime::now_utc())
 }
 
-/// Columns every user query selects, in the order [`user_from_row`] reads them.
-pub(super) const USER_COLUMNS: &str = "id, username, display_name, role, disabled, created_at";
+/// The columns every user query selects from the table aliased `table`, in the
+/// order [`user_from_row`] reads them.
+pub(super) fn user_columns(table: &str) -> String {
+    [
+        "id",
+        "username",
+        "display_name",
+        "role",
+        "disabled",
+        "created_at",
+    ]
+    .map(|column| format!("{table}.{column}"))
+    .join(", ")
+}
 
-pub(super) fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
-    let role: String = row.get(3)?;
+/// Reads a user from [`user_columns`] starting at column `at`.
+pub(super) fn user_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<User> {
+    let role: String = row.get(at + 3)?;
     Ok(User {
-        id: row.get(0)?,
-        username: row.get(1)?,
-        display_name: row.get(2)?,
+        id: row.get(at)?,
+        username: row.get(at + 1)?,
+        display_name: row.get(at + 2)?,
         role: Role::parse(&role).unwrap_or(Role::User),
-        disabled: row.get(4)?,
-        created_at: from_millis(row.get(5)?),
+        disabled: row.get(at + 4)?,
+        created_at: from_millis(row.get(at + 5)?),
     })
 }
 

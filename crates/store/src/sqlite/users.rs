@@ -1,10 +1,11 @@
 //! Users and tokens.
 
-use herald_protocol::{TokenInfo, TokenKind, User, UserId};
+use herald_protocol::{FoundUser, TokenInfo, TokenKind, User, UserId};
 use rusqlite::{Connection, OptionalExtension};
 
-use super::rows::{from_millis, now_millis, user_from_row, USER_COLUMNS};
-use crate::{Error, NewUser, Principal, Result, UserChanges, UserRecord};
+use super::chat;
+use super::rows::{from_millis, now_millis, user_columns, user_from_row};
+use crate::{Error, NewUser, Principal, Result, StoredEvent, UserChanges, UserRecord};
 
 pub(super) fn count(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?)
@@ -38,40 +39,79 @@ pub(super) fn create(conn: &Connection, new: &NewUser) -> Result<User> {
 
 pub(super) fn by_id(conn: &Connection, id: UserId) -> Result<Option<User>> {
     Ok(conn
-        .prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
-        .query_row([id], user_from_row)
+        .prepare_cached(&format!(
+            "SELECT {} FROM users WHERE id = ?1",
+            user_columns("users")
+        ))?
+        .query_row([id], |row| user_from_row(row, 0))
         .optional()?)
 }
 
 pub(super) fn by_name(conn: &Connection, username: &str) -> Result<Option<UserRecord>> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?1"
+            "SELECT {}, password_hash FROM users WHERE username = ?1",
+            user_columns("users")
         ))?
         .query_row([username], |row| {
             Ok(UserRecord {
-                user: user_from_row(row)?,
+                user: user_from_row(row, 0)?,
                 password_hash: row.get(6)?,
             })
         })
         .optional()?)
 }
 
-pub(super) fn search(conn: &Connection, prefix: &str, limit: u32) -> Result<Vec<User>> {
+pub(super) fn search(
+    conn: &Connection,
+    viewer: UserId,
+    prefix: &str,
+    limit: u32,
+) -> Result<Vec<FoundUser>> {
     let escaped = prefix
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
     let pattern = format!("{escaped}%");
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {USER_COLUMNS} FROM users
-         WHERE username LIKE ?1 ESCAPE '\\' OR display_name LIKE ?1 ESCAPE '\\'
-         ORDER BY username LIMIT ?2"
+        "SELECT {},
+                EXISTS (SELECT 1 FROM contacts c WHERE c.owner_id = ?3 AND c.contact_id = u.id)
+         FROM users u
+         WHERE u.username LIKE ?1 ESCAPE '\\' OR u.display_name LIKE ?1 ESCAPE '\\'
+         ORDER BY u.username LIMIT ?2",
+        user_columns("u")
     ))?;
     let users = stmt
-        .query_map((pattern, limit), user_from_row)?
+        .query_map((pattern, limit, viewer), |row| {
+            Ok(FoundUser {
+                user: user_from_row(row, 0)?,
+                is_contact: row.get(6)?,
+            })
+        })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(users)
+}
+
+/// Active users for the names, or [`Error::UnknownUsers`] naming those that are
+/// not, so a request naming a stranger changes nothing.
+pub(super) fn active_ids(conn: &Connection, names: &[String]) -> Result<Vec<UserId>> {
+    let mut names = names.to_vec();
+    names.sort();
+    names.dedup();
+    let mut lookup =
+        conn.prepare_cached("SELECT id FROM users WHERE username = ?1 AND disabled = 0")?;
+    let mut ids = Vec::with_capacity(names.len());
+    let mut unknown = Vec::new();
+    for name in names {
+        match lookup.query_row([&name], |r| r.get(0)).optional()? {
+            Some(id) => ids.push(id),
+            None => unknown.push(name),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(Error::UnknownUsers(unknown));
+    }
+    Ok(ids)
 }
 
 pub(super) fn update(conn: &Connection, id: UserId, changes: &UserChanges) -> Result<Option<User>> {
@@ -100,7 +140,8 @@ pub(super) fn update(conn: &Connection, id: UserId, changes: &UserChanges) -> Re
     by_id(conn, id)
 }
 
-pub(super) fn delete(conn: &Connection, id: UserId) -> Result<bool> {
+pub(super) fn delete(conn: &Connection, events: &mut Vec<StoredEvent>, id: UserId) -> Result<bool> {
+    chat::forget_user(conn, events, id)?;
     conn.execute("DELETE FROM events WHERE user_id = ?1", [id])?;
     Ok(conn.execute("DELETE FROM users WHERE id = ?1", [id])? > 0)
 }
@@ -137,15 +178,15 @@ fn token_from_row(row: &rusqlite::Row<'_>, offset: usize) -> rusqlite::Result<To
 
 pub(super) fn authenticate(conn: &Connection, hash: &[u8]) -> Result<Option<Principal>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT u.id, u.username, u.display_name, u.role, u.disabled, u.created_at,
-                    t.id, t.name, t.kind, t.created_at
+        .prepare_cached(&format!(
+            "SELECT {}, t.id, t.name, t.kind, t.created_at
              FROM tokens t JOIN users u ON u.id = t.user_id
              WHERE t.hash = ?1",
-        )?
+            user_columns("u")
+        ))?
         .query_row([hash], |row| {
             Ok(Principal {
-                user: user_from_row(row)?,
+                user: user_from_row(row, 0)?,
                 token: token_from_row(row, 6)?,
             })
         })

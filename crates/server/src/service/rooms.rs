@@ -1,0 +1,43 @@
+//! Rooms: group conversations whose owner manages the members.
+
+use herald_protocol::{
+    validate_username, ConversationId, CreateRoom, Room, User, MAX_ROOM_MEMBERS,
+    MAX_ROOM_NAME_CHARS,
+};
+use herald_store::RoomChange;
+
+use crate::state::AppState;
+use crate::{Error, Result};
+
+pub async fn create(state: &AppState, me: &User, request: CreateRoom) -> Result<Room> {
+    let name = request.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > MAX_ROOM_NAME_CHARS {
+        return Err(Error::BadRequest(format!(
+            "name must be 1-{MAX_ROOM_NAME_CHARS} characters"
+        )));
+    }
+    if request.members.len() > MAX_ROOM_MEMBERS {
+        return Err(Error::BadRequest(format!(
+            "a room has at most {MAX_ROOM_MEMBERS} members"
+        )));
+    }
+    for member in &request.members {
+        validate_username(member).map_err(Error::BadRequest)?;
+    }
+    Ok(state
+        .store
+        .create_room(me.id, name, request.members)
+        .await?)
+}
+
+/// Adding is the owner's; removing is the owner's, or a member's own leaving.
+pub async fn change(
+    state: &AppState,
+    me: &User,
+    room: ConversationId,
+    change: RoomChange,
+) -> Result<Room> {
+    let (RoomChange::Add(name) | RoomChange::Remove(name)) = &change;
+    validate_username(name).map_err(Error::BadRequest)?;
+    Ok(state.store.change_room(me.id, room, change).await?)
+}
