@@ -7,10 +7,12 @@
 use std::time::Duration;
 
 use herald_protocol::{
-    ChangeResult, Counts, CreateTokenRequest, CreateUserRequest, CreatedToken, DeleteRequest,
-    ErrorBody, EventsPage, EventsQuery, ListNotificationsQuery, LoginRequest, LoginResponse,
-    MarkRequest, Notification, NotificationId, Page, SendNotification, SendResult, TokenInfo,
-    UpdateUserRequest, User, UserId, UserSearchQuery,
+    ChangeResult, Contact, Conversation, ConversationId, Counts, CreateTokenRequest,
+    CreateUserRequest, CreatedToken, DeleteMessageQuery, DeleteMessages, DeleteRequest, ErrorBody,
+    EventsPage, EventsQuery, HistoryQuery, ListConversationsQuery, ListNotificationsQuery,
+    LoginRequest, LoginResponse, MarkRequest, Message, MessageId, Notification, NotificationId,
+    Page, ReadConversation, SendMessage, SendNotification, SendResult, TokenInfo,
+    UpdateUserRequest, User, UserId, UserSearchQuery, UsernameRequest,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -227,6 +229,76 @@ impl Api {
             .query(query)
             .timeout(REQUEST_TIMEOUT + wait);
         self.finish(request, "GET /events").await
+    }
+
+    // ----- chat -----
+
+    /// `GET /conversations`: one page, most recent first.
+    pub async fn conversations(
+        &self,
+        query: &ListConversationsQuery,
+    ) -> Result<Page<Conversation>> {
+        self.call_query(Method::GET, "/conversations", query).await
+    }
+
+    /// `GET /conversations/{id}/messages`: one page of history, newest first.
+    pub async fn history(
+        &self,
+        conversation: ConversationId,
+        query: &HistoryQuery,
+    ) -> Result<Page<Message>> {
+        let path = format!("/conversations/{conversation}/messages");
+        self.call_query(Method::GET, &path, query).await
+    }
+
+    /// `POST /messages`: sending again with the same `client_id` returns the
+    /// first message instead of a second one.
+    pub async fn send_message(&self, req: &SendMessage) -> Result<Message> {
+        self.call(Method::POST, "/messages", Some(req)).await
+    }
+
+    /// `POST /conversations/{id}/read`.
+    pub async fn read_conversation(
+        &self,
+        conversation: ConversationId,
+        up_to: MessageId,
+    ) -> Result<ChangeResult> {
+        let path = format!("/conversations/{conversation}/read");
+        self.call(Method::POST, &path, Some(&ReadConversation { up_to }))
+            .await
+    }
+
+    /// `POST /messages/delete`: all or nothing (404 when one id is not visible).
+    pub async fn delete_messages(&self, req: &DeleteMessages) -> Result<ChangeResult> {
+        self.call(Method::POST, "/messages/delete", Some(req)).await
+    }
+
+    /// `DELETE /messages/{id}`.
+    pub async fn delete_message(&self, id: MessageId, for_everyone: Option<bool>) -> Result<()> {
+        let what = format!("DELETE /messages/{id}");
+        let request = self
+            .request(Method::DELETE, &format!("/messages/{id}"))
+            .query(&DeleteMessageQuery { for_everyone });
+        self.send_checked(request, &what).await.map(drop)
+    }
+
+    /// `GET /contacts`, with presence.
+    pub async fn contacts(&self) -> Result<Vec<Contact>> {
+        self.call(Method::GET, "/contacts", None::<&()>).await
+    }
+
+    /// `POST /contacts`.
+    pub async fn add_contact(&self, username: &str) -> Result<Contact> {
+        let req = UsernameRequest {
+            username: username.to_string(),
+        };
+        self.call(Method::POST, "/contacts", Some(&req)).await
+    }
+
+    /// `DELETE /contacts/{username}`.
+    pub async fn remove_contact(&self, username: &str) -> Result<()> {
+        self.call_empty(Method::DELETE, &format!("/contacts/{username}"))
+            .await
     }
 
     // ----- plumbing -----

@@ -17,8 +17,9 @@ pub const CONFIG_DIR_ENV: &str = "HERALD_CONFIG_DIR";
 
 const CREDENTIALS_FILE: &str = "credentials.json";
 
-/// What `herald login` remembers for the next command.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A login: what `herald login` remembers for the next command, and what the
+/// desktop app keeps in the OS keyring and hands to [`crate::Client::connect`].
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credentials {
     /// Base URL of the server, normalized (no trailing slash, no `/api/v1`), so it
     /// can be compared with `--server` before the token is sent anywhere.
@@ -27,6 +28,17 @@ pub struct Credentials {
     pub username: String,
     /// Session token from `POST /auth/login`.
     pub token: String,
+}
+
+/// Shows everything but the token, so a login can be logged safely.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("server", &self.server)
+            .field("username", &self.username)
+            .field("token", &"<redacted>")
+            .finish()
+    }
 }
 
 /// The directory holding the CLI's files: `HERALD_CONFIG_DIR` if set, else the

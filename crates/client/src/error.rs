@@ -91,6 +91,22 @@ pub enum Error {
     /// Writing to stdout or reading from stdin/the terminal failed.
     #[error("terminal: {0}")]
     Terminal(#[source] std::io::Error),
+
+    /// The local cache (SQLite) failed: a full disk, a file another program
+    /// locked for too long, or a database written by a newer client. The server
+    /// still has everything, so deleting the cache file is always safe.
+    #[error("local cache: {0}")]
+    Cache(#[from] rusqlite::Error),
+
+    /// The local cache holds something this version cannot read (a schema from a
+    /// newer client, or a row that does not parse).
+    #[error("local cache: {0}")]
+    CacheCorrupt(String),
+
+    /// The [`crate::Client`] was shut down (or its background task ended) while
+    /// the call was waiting for it.
+    #[error("the client was shut down")]
+    Closed,
 }
 
 /// Shorthand used across the crate.

@@ -10,8 +10,10 @@
 mod ws;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use herald_protocol::{Conversation, Message, Page, Room};
 use herald_server::{Config, Registration, Server};
 use herald_store::Store;
 use serde::de::DeserializeOwned;
@@ -31,6 +33,8 @@ pub struct TestServer {
     /// Holds the database; removed when the server is dropped.
     pub dir: tempfile::TempDir,
     http: reqwest::Client,
+    /// The configuration it runs with, so [`TestServer::restart`] can run it again.
+    config: Config,
 }
 
 impl TestServer {
@@ -52,12 +56,7 @@ impl TestServer {
             .await
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
-        let server = Server::open(config).await.expect("server opens");
-        let store = server.state().store.clone();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server.run(listener, async move {
-            let _ = stopped.await;
-        }));
+        let (store, stop, task) = Self::start(config.clone(), listener).await;
         Self {
             addr,
             store,
@@ -65,7 +64,57 @@ impl TestServer {
             task: Some(task),
             dir,
             http: reqwest::Client::new(),
+            config,
         }
+    }
+
+    async fn start(
+        config: Config,
+        listener: tokio::net::TcpListener,
+    ) -> (
+        Arc<dyn Store>,
+        oneshot::Sender<()>,
+        tokio::task::JoinHandle<herald_server::Result<()>>,
+    ) {
+        let server = Server::open(config).await.expect("server opens");
+        let store = server.state().store.clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(listener, async move {
+            let _ = stopped.await;
+        }));
+        (store, stop, task)
+    }
+
+    /// Stops the server gracefully and starts it again on the same address and
+    /// data: what clients see when a server is restarted mid-stream (their
+    /// connections close, the port refuses for a moment, then it is back with
+    /// everything it had committed). Tokens and users survive.
+    pub async fn restart(&mut self) {
+        self.shutdown().await;
+        self.start_again().await;
+    }
+
+    /// Starts a server stopped with [`TestServer::shutdown`] again on the same
+    /// address and data (for tests that act while it is down).
+    pub async fn start_again(&mut self) {
+        assert!(self.task.is_none(), "the server is still running");
+        // The old listener is closed; the port is free again, but another
+        // process could take it, so retry briefly before giving up.
+        let mut attempts = 0;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(self.addr).await {
+                Ok(listener) => break listener,
+                Err(_) if attempts < 50 => {
+                    attempts += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("rebind {}: {e}", self.addr),
+            }
+        };
+        let (store, stop, task) = Self::start(self.config.clone(), listener).await;
+        self.store = store;
+        self.stop = Some(stop);
+        self.task = Some(task);
     }
 
     pub fn url(&self) -> String {
@@ -154,6 +203,12 @@ impl Drop for TestServer {
     }
 }
 
+/// A `client_id` no other call in this process uses.
+pub fn client_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("test-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 pub fn password_of(username: &str) -> String {
     format!("password-{username}")
 }
@@ -184,6 +239,18 @@ impl TestResponse {
     /// The `error.code` of an error response.
     pub fn error_code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts the status and the `error.code`, and that the error says something.
+    pub fn assert_refused(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "unexpected answer: {}", self.body);
+        assert_eq!(self.error_code(), code, "unexpected answer: {}", self.body);
+        let message = self.body["error"]["message"].as_str().unwrap_or("");
+        assert!(
+            !message.is_empty(),
+            "error without a message: {}",
+            self.body
+        );
     }
 }
 
@@ -219,6 +286,18 @@ impl TestUser {
 
     pub async fn delete(&self, path: &str) -> TestResponse {
         self.send(self.http.delete(self.url(path))).await
+    }
+
+    /// Any method by name, for tables of routes; `body` goes only with POST and
+    /// PATCH.
+    pub async fn call(&self, method: &str, path: &str, body: &Value) -> TestResponse {
+        match method {
+            "GET" => self.get(path).await,
+            "POST" => self.post(path, body.clone()).await,
+            "PATCH" => self.patch(path, body.clone()).await,
+            "DELETE" => self.delete(path).await,
+            other => panic!("no such method {other}"),
+        }
     }
 
     /// Sends a personal notification and returns its id.
@@ -258,8 +337,76 @@ impl TestUser {
             .collect()
     }
 
+    /// Sends a direct message to `to` (a fresh `client_id` each time).
+    pub async fn chat(&self, to: &str, content: &str) -> Message {
+        self.send_message(json!({"to": to, "content": content, "client_id": client_id()}))
+            .await
+    }
+
+    /// Sends a message to a room (a fresh `client_id` each time).
+    pub async fn chat_room(&self, room: i64, content: &str) -> Message {
+        self.send_message(json!({"room": room, "content": content, "client_id": client_id()}))
+            .await
+    }
+
+    async fn send_message(&self, body: Value) -> Message {
+        let response = self.post("/api/v1/messages", body).await;
+        assert_eq!(response.status, 201, "send message: {}", response.body);
+        response.json()
+    }
+
+    /// Creates a room owned by this user.
+    pub async fn create_room(&self, name: &str, members: &[&str]) -> Room {
+        let response = self
+            .post("/api/v1/rooms", json!({"name": name, "members": members}))
+            .await;
+        assert_eq!(response.status, 201, "create room: {}", response.body);
+        response.json()
+    }
+
+    pub async fn add_contact(&self, username: &str) {
+        let response = self
+            .post("/api/v1/contacts", json!({ "username": username }))
+            .await;
+        assert!(
+            matches!(response.status, 200 | 201),
+            "add contact: {}",
+            response.body
+        );
+    }
+
+    /// The direct conversation with `peer`, which must exist.
+    pub async fn conversation_with(&self, peer: &str) -> Conversation {
+        let page = self
+            .get(&format!("/api/v1/conversations?peer={peer}"))
+            .await;
+        assert_eq!(page.status, 200, "conversations: {}", page.body);
+        let page: Page<Conversation> = page.json();
+        page.items
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("{} has no conversation with {peer}", self.username))
+    }
+
+    /// Ids of one history page of a conversation for a query such as `limit=10`.
+    pub async fn history(&self, conversation: i64, query: &str) -> Vec<i64> {
+        let page = self
+            .get(&format!(
+                "/api/v1/conversations/{conversation}/messages?{query}"
+            ))
+            .await;
+        assert_eq!(page.status, 200, "history: {}", page.body);
+        let page: Page<Message> = page.json();
+        page.items.iter().map(|m| m.id).collect()
+    }
+
     pub async fn ws(&self) -> WsClient {
         WsClient::connect(&self.base, Some(&self.token)).await
+    }
+
+    /// A socket that is live like a real client's (see [`WsClient::connect_ready`]).
+    pub async fn ws_ready(&self) -> WsClient {
+        WsClient::connect_ready(&self.base, &self.token).await.0
     }
 
     fn url(&self, path: &str) -> String {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use herald_protocol::{ClientFrame, Counts, Cursor, Event, ServerFrame};
+use herald_protocol::{ClientFrame, Counts, Cursor, ErrorDetail, Event, ServerFrame};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -130,6 +130,37 @@ impl WsClient {
         loop {
             if let ServerFrame::Event { cursor, event } = self.next().await {
                 return (cursor, event);
+            }
+        }
+    }
+
+    /// The `reply` to request `id`, skipping (and dropping) other frames: its
+    /// result, or its error detail.
+    pub async fn reply(&mut self, id: u64) -> Result<serde_json::Value, ErrorDetail> {
+        loop {
+            if let ServerFrame::Reply {
+                id: replied,
+                ok,
+                result,
+                error,
+            } = self.next().await
+            {
+                if replied != id {
+                    continue;
+                }
+                return match (ok, error) {
+                    (true, _) => Ok(result.unwrap_or_default()),
+                    (false, error) => Err(error.expect("a failed reply carries an error")),
+                };
+            }
+        }
+    }
+
+    /// The next `presence` frame as `(user, online)`, skipping others.
+    pub async fn next_presence(&mut self) -> (String, bool) {
+        loop {
+            if let ServerFrame::Presence { user, online } = self.next().await {
+                return (user, online);
             }
         }
     }

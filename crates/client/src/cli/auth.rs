@@ -49,8 +49,8 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
 
     if let Some(previous) = previous {
         if previous.server != credentials.server || previous.username != credentials.username {
-            // The saved watch position belongs to the other account's stream.
-            watch::forget_cursor(ctx)?;
+            // The watch position and the cache belong to the other account.
+            watch::forget_local_state(ctx)?;
         }
         if previous.server == credentials.server && previous.token != credentials.token {
             // Best effort: the old session would otherwise stay valid forever.
@@ -77,7 +77,7 @@ pub async fn logout(ctx: &Context) -> Result<()> {
         Err(e) => return Err(e),
     }
     Credentials::remove(ctx.config_dir())?;
-    watch::forget_cursor(ctx)?;
+    watch::forget_local_state(ctx)?;
     output::line(format!("Logged out of {}", saved.server))
 }
 

@@ -1,9 +1,13 @@
 //! The `herald` command line: argument definitions, where the server and token
 //! come from, and how errors become exit codes. Each command group lives in its
-//! own file and talks to the server only through [`herald_client::Api`].
+//! own file. One-shot commands (`list`, `read`, `send`, …) talk REST through
+//! [`herald_client::Api`]: a CLI run is online or fails, and a cache would only
+//! add a sync before every answer. `watch`, which runs for hours, uses the sync
+//! engine ([`herald_client::Client`]) like the desktop app.
 
 mod admin;
 mod auth;
+mod chat;
 mod inbox;
 pub mod output;
 mod prompt;
@@ -24,7 +28,7 @@ const AFTER_HELP: &str = "\
 Environment:
   HERALD_SERVER      server URL, like --server
   HERALD_TOKEN       token to use instead of the saved login (e.g. a send-only CI token)
-  HERALD_CONFIG_DIR  where the login and the watch position are saved
+  HERALD_CONFIG_DIR  where the login, the watch position and the local cache are saved
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 authentication or permission, 4 not found,
 5 server unreachable.";
@@ -70,6 +74,12 @@ pub enum Command {
     /// Send-only tokens for CI and scripts
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Direct messages: send, show history, list conversations
+    #[command(subcommand)]
+    Chat(chat::ChatCommand),
+    /// Your contacts and whether they are online
+    #[command(subcommand)]
+    Contacts(chat::ContactsCommand),
 }
 
 /// `--json` for commands that print one result.
@@ -179,6 +189,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Watch(args) => watch::watch(&ctx, args).await,
         Command::Admin(command) => admin::run(&ctx, command).await,
         Command::Token(command) => token::run(&ctx, command).await,
+        Command::Chat(command) => chat::run(&ctx, command).await,
+        Command::Contacts(command) => chat::contacts(&ctx, command).await,
     }
 }
 

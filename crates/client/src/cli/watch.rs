@@ -1,20 +1,29 @@
 //! `herald watch`: the live event feed, one line per event, for people or scripts.
 //!
-//! The position in the stream is saved to `<config dir>/watch-cursor` after every
-//! event, so the next `herald watch` (after Ctrl-C, a reboot or a crash) replays
-//! exactly what it missed.
+//! It runs the same sync engine as the desktop app: a local cache
+//! (`<config dir>/cache.db`) that reconnects, resumes and reloads by itself. The
+//! lines come from the cache's event log, read after this command's own
+//! position, which is saved to `<config dir>/watch-cursor` after the lines are
+//! printed. So the next `herald watch` (after Ctrl-C, a reboot or a crash)
+//! prints exactly what it has not printed yet, even events the engine applied
+//! just before the previous one stopped — at least once, never skipped.
 
 use std::path::PathBuf;
 
 use clap::Args;
 use herald_client::credentials::{remove_file_if_exists, write_private};
-use herald_client::{Result, Update, Watcher};
+use herald_client::{
+    Cache, Client, ClientEvent, ClientOptions, ConnectionState, Credentials, Error, Result,
+};
 use herald_protocol::{Cursor, Event, KindFilter, Notification, NotificationId, NotificationKind};
 use serde::Serialize;
 
 use super::{output, Context};
 
 const CURSOR_FILE: &str = "watch-cursor";
+const CACHE_FILE: &str = "cache.db";
+/// Events read from the log per query.
+const PAGE: u32 = 500;
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
@@ -36,75 +45,150 @@ struct JsonEvent<'a> {
 
 pub async fn watch(ctx: &Context, args: WatchArgs) -> Result<()> {
     let api = ctx.api()?;
-    let since = if args.from_now {
-        None
-    } else {
-        load_cursor(ctx)
-    };
-    let mut watcher = Watcher::new(&api, since)?;
-    let mut saved = since;
-    let mut connected_before = false;
+    let token = api.token().ok_or(Error::NotLoggedIn)?.to_string();
+    // The saved login names the user; a token from the environment does not
+    // (the server's hello will).
+    let username = Credentials::load(ctx.config_dir())
+        .ok()
+        .flatten()
+        .filter(|saved| saved.server == api.server() && saved.token == token)
+        .map(|saved| saved.username)
+        .unwrap_or_default();
+    let client = Client::open(ClientOptions::new(cache_path(ctx))).await?;
+    // Subscribed before connecting, so not even the first event slips past.
+    let mut events = client.events();
+    client
+        .connect(Credentials {
+            server: api.server().to_string(),
+            username,
+            token,
+        })
+        .await?;
 
+    let mut feed = Feed {
+        ctx,
+        client: &client,
+        json: args.json,
+        position: if args.from_now {
+            None
+        } else {
+            load_cursor(ctx)
+        },
+    };
+    let mut connected_before = false;
     let stop = shutdown_signal();
     tokio::pin!(stop);
-    loop {
-        let update = tokio::select! {
-            () = &mut stop => return Ok(()),
-            update = watcher.next() => update?,
+    let result = loop {
+        let event = tokio::select! {
+            () = &mut stop => break Ok(()),
+            event = events.recv() => event,
         };
-        match update {
-            Update::Connected {
-                user, resumed_from, ..
-            } => {
-                let how = match resumed_from {
-                    Some(cursor) => format!("resuming after event {cursor}"),
-                    None => "from now".to_string(),
-                };
-                let verb = if connected_before {
-                    "Reconnected"
-                } else {
-                    "Connected"
-                };
-                output::note(format!(
-                    "{verb} to {} as {}, {how} (Ctrl-C to stop)",
-                    api.server(),
-                    user.username
-                ));
-                connected_before = true;
-            }
-            Update::Event { cursor, event } => {
-                if args.json {
-                    output::json_line(&JsonEvent {
-                        cursor,
-                        event: &event,
-                    })?;
-                } else {
-                    output::line(format!("{}  {}", output::clock_now(), describe(&event)))?;
+        let Some(event) = event else {
+            break Err(Error::Closed);
+        };
+        let step = match event {
+            ClientEvent::ConnectionChanged { state } => match state {
+                ConnectionState::Online => {
+                    let how = match feed.position {
+                        Some(cursor) => format!("resuming after event {cursor}"),
+                        None => "from now".to_string(),
+                    };
+                    let verb = if connected_before {
+                        "Reconnected"
+                    } else {
+                        "Connected"
+                    };
+                    let user = client.user().map(|u| u.username).unwrap_or_default();
+                    output::note(format!(
+                        "{verb} to {} as {user}, {how} (Ctrl-C to stop)",
+                        api.server()
+                    ));
+                    connected_before = true;
+                    Ok(())
                 }
+                ConnectionState::Offline {
+                    reason,
+                    retry_in_ms: Some(ms),
+                } => {
+                    output::note(format!(
+                        "herald: disconnected ({reason}); reconnecting in {}s",
+                        ms as f32 / 1000.0
+                    ));
+                    Ok(())
+                }
+                ConnectionState::AuthFailed { message } => Err(Error::Unauthorized { message }),
+                ConnectionState::Connecting | ConnectionState::Offline { .. } => Ok(()),
+            },
+            ClientEvent::CaughtUp { cursor } => {
+                // Without a saved position, "now" is where the first catch-up ended.
+                feed.position.get_or_insert(cursor);
+                feed.drain().await
             }
-            Update::Desktop {
+            ClientEvent::EventsApplied { .. } | ClientEvent::Lagged { .. } => feed.drain().await,
+            ClientEvent::DesktopPopup {
                 title, id: None, ..
             } if !args.json => {
                 // Ephemeral pushes have no event, so this is the only place they show.
-                output::line(format!("{}  push: {title}", output::clock_now()))?;
+                output::line(format!("{}  push: {title}", output::clock_now()))
             }
-            Update::ResyncRequired { cursor } => output::note(format!(
-                "herald: the saved watch position is older than the server keeps; \
-                 some events were missed (see `herald list`). Continuing from event {cursor}."
-            )),
-            Update::ServerError(detail) => {
-                output::note(format!("herald: server error: {}", detail.message))
-            }
-            Update::Disconnected { reason, retry_in } => output::note(format!(
-                "herald: disconnected ({reason}); reconnecting in {}s",
-                retry_in.as_secs_f32()
-            )),
-            Update::Counts(_) | Update::Desktop { .. } | Update::Presence { .. } => {}
+            _ => Ok(()),
+        };
+        if let Err(e) = step {
+            break Err(e);
         }
-        if watcher.cursor() != saved {
-            saved = watcher.cursor();
-            if let Some(cursor) = saved {
-                save_cursor(ctx, cursor)?;
+    };
+    client.disconnect().await;
+    result
+}
+
+/// Prints the event log after this command's position.
+struct Feed<'a> {
+    ctx: &'a Context,
+    client: &'a Client,
+    json: bool,
+    /// The last event printed (or the start); `None` until the first catch-up
+    /// when starting from now.
+    position: Option<Cursor>,
+}
+
+impl Feed<'_> {
+    async fn drain(&mut self) -> Result<()> {
+        let Some(mut at) = self.position else {
+            return Ok(());
+        };
+        loop {
+            let page = self.client.events_after(at, PAGE).await?;
+            if page.missed {
+                output::note(format!(
+                    "herald: the saved watch position is older than the server keeps; \
+                     some events were missed (see `herald list`). Continuing from event {}.",
+                    page.from
+                ));
+            }
+            at = page.from;
+            let full = page.events.len() as u32 == PAGE;
+            for logged in &page.events {
+                if self.json {
+                    output::json_line(&JsonEvent {
+                        cursor: logged.cursor,
+                        event: &logged.event,
+                    })?;
+                } else {
+                    output::line(format!(
+                        "{}  {}",
+                        output::clock_now(),
+                        describe(&logged.event)
+                    ))?;
+                }
+                at = logged.cursor;
+            }
+            if self.position != Some(at) {
+                // Saved after printing: a crash in between repeats lines, never loses one.
+                save_cursor(self.ctx, at)?;
+                self.position = Some(at);
+            }
+            if !full {
+                return Ok(());
             }
         }
     }
@@ -121,6 +205,32 @@ fn describe(event: &Event) -> String {
             format!("{} unread (up to #{up_to})", everything(*kind))
         }
         Event::NotificationsDeleted { ids } => format!("deleted {}", id_list(ids)),
+        Event::MessageCreated { message } => format!(
+            "message #{} from {} in conversation {}: {}",
+            message.id,
+            message.sender.as_deref().unwrap_or("a deleted user"),
+            message.conversation_id,
+            output::truncate(&message.content, 200)
+        ),
+        Event::MessagesDeleted {
+            conversation_id,
+            ids,
+        } => format!(
+            "messages deleted in conversation {conversation_id}: {}",
+            id_list(ids)
+        ),
+        Event::ConversationRead {
+            conversation_id,
+            user,
+            up_to,
+        } => format!("{user} read conversation {conversation_id} up to #{up_to}"),
+        Event::RoomUpdated { room } => format!(
+            "room #{} \"{}\" ({} members)",
+            room.id,
+            output::truncate(&room.name, 64),
+            room.members.len()
+        ),
+        Event::RoomLeft { room_id } => format!("left room #{room_id}"),
     }
 }
 
@@ -184,6 +294,10 @@ fn cursor_path(ctx: &Context) -> PathBuf {
     ctx.config_dir().join(CURSOR_FILE)
 }
 
+fn cache_path(ctx: &Context) -> PathBuf {
+    ctx.config_dir().join(CACHE_FILE)
+}
+
 /// The saved position; a missing or unreadable file just means "from now".
 fn load_cursor(ctx: &Context) -> Option<Cursor> {
     let path = cursor_path(ctx);
@@ -204,7 +318,9 @@ fn save_cursor(ctx: &Context, cursor: Cursor) -> Result<()> {
     write_private(&cursor_path(ctx), format!("{cursor}\n").as_bytes())
 }
 
-/// Drops the saved position (on logout, or when another account logs in).
-pub fn forget_cursor(ctx: &Context) -> Result<()> {
-    remove_file_if_exists(&cursor_path(ctx)).map(drop)
+/// Drops the saved position and the local cache (on logout, or when another
+/// account logs in): both belong to the old account's stream.
+pub fn forget_local_state(ctx: &Context) -> Result<()> {
+    remove_file_if_exists(&cursor_path(ctx))?;
+    Cache::remove_files(&cache_path(ctx))
 }
