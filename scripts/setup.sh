@@ -3,7 +3,15 @@
 # Idempotent and quick when everything is already there; sourced by run.sh and test.sh.
 set -euo pipefail
 
-herald_debian_packages=(build-essential pkg-config ca-certificates curl python3)
+herald_debian_packages=(
+  build-essential pkg-config ca-certificates curl python3 python3-pip
+  # Desktop app (src-tauri): WebKitGTK, tray, notifications, keyring.
+  libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  libssl-dev libdbus-1-dev
+  # Headless end-to-end test of the desktop app (tests/desktop).
+  webkit2gtk-driver xvfb xauth imagemagick x11-utils xdotool trayer
+  dbus dbus-x11 gnome-keyring libsecret-tools
+)
 
 herald_setup() {
   local missing=()
@@ -19,6 +27,21 @@ herald_setup() {
     echo "error: cargo is not installed; install Rust stable (https://rustup.rs) first" >&2
     exit 1
   fi
+}
+
+# Builds the desktop app's UI into ui/dist, which the herald-desktop crate embeds
+# (it does not compile without it). Quick when node_modules is already current.
+herald_build_ui() {
+  if ! command -v npm >/dev/null; then
+    echo "error: npm is not installed; install Node.js 20.19+ with npm first" >&2
+    exit 1
+  fi
+  if [[ ! -d ui/node_modules ]] || [[ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]]; then
+    echo "==> Installing the UI's npm packages (npm ci)"
+    npm --prefix ui ci --no-audit --no-fund --loglevel=error
+  fi
+  echo "==> Building the UI (tsc + vite)"
+  npm --prefix ui run --silent build
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Herald's whole test suite: formatting, lints, then every test (unit, integration
-# over real sockets, the kill -9 crash test, the CLI against a real server).
+# over real sockets, the kill -9 crash test, the CLI against a real server), the
+# desktop UI's unit tests, and the desktop app end to end under Xvfb + D-Bus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 herald_setup
+# The desktop crate embeds ui/dist, so the UI is built before any cargo command.
+herald_build_ui
+echo "==> UI unit tests (vitest)"
+npm --prefix ui test --silent
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
@@ -12,3 +17,11 @@ echo "==> cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test"
 cargo test --workspace --locked
+
+echo "==> Desktop app end to end (Xvfb, D-Bus, tauri-driver)"
+if ! command -v tauri-driver >/dev/null && [[ ! -x "$HOME/.cargo/bin/tauri-driver" ]]; then
+  echo "    installing tauri-driver"
+  cargo install tauri-driver --version '^2' --locked --quiet
+fi
+cargo build --locked -p herald-desktop -p herald-server
+tests/desktop/run.sh

@@ -1,0 +1,249 @@
+//! herald-desktop: Herald's tray app. A thin Tauri shell over herald-client:
+//! commands adapt the client, client events become tray updates, popups and
+//! window events. See `../shared/DESIGN.md` ("Desktop app").
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod badge;
+mod commands;
+mod local_server;
+mod notify;
+mod popup_policy;
+mod secrets;
+mod settings;
+mod state;
+mod tray;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use clap::Parser;
+use herald_client::{Client, ClientOptions};
+use tauri::{AppHandle, Manager, WindowEvent};
+
+use crate::notify::{NativeSink, Notifier};
+use crate::popup_policy::SystemClock;
+use crate::secrets::Secrets;
+use crate::settings::AppSettings;
+use crate::state::AppState;
+use crate::tray::{MenuId, Tray, TrayState};
+
+/// Environment variables for an unattended login (tests, kiosks).
+const USERNAME_ENV: &str = "HERALD_USERNAME";
+const PASSWORD_ENV: &str = "HERALD_PASSWORD";
+/// Moves all of the app's files (settings, fallback token, local server) elsewhere.
+const DATA_DIR_ENV: &str = "HERALD_DESKTOP_DATA_DIR";
+
+/// Command line of herald-desktop.
+#[derive(Debug, Parser)]
+#[command(name = "herald-desktop", version, about = "Herald's tray app")]
+struct Args {
+    /// Server to use. With HERALD_USERNAME and HERALD_PASSWORD set, the app logs in
+    /// unattended; otherwise the login form starts filled in with it.
+    #[arg(long, value_name = "URL")]
+    server: Option<String>,
+    /// Start the bundled herald-server on this machine and log in to it as admin.
+    #[arg(long, conflicts_with = "server")]
+    local_server: bool,
+    /// Start in the tray without showing the window (used by start-at-login).
+    #[arg(long)]
+    hidden: bool,
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    // tauri-driver and the single-instance relaunch may pass arguments we do not
+    // know; ignore those rather than refusing to start.
+    let args = Args::try_parse().unwrap_or_else(|e| {
+        if matches!(
+            e.kind(),
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+        ) {
+            e.exit();
+        }
+        tracing::warn!("ignoring command line: {e}");
+        Args {
+            server: None,
+            local_server: false,
+            hidden: false,
+        }
+    });
+
+    tauri::Builder::default()
+        // First, so a second launch only focuses the running app.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            show_main_window(app);
+        }))
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec!["--hidden"]),
+        ))
+        .invoke_handler(tauri::generate_handler![
+            commands::session_info,
+            commands::login,
+            commands::start_local_server,
+            commands::logout,
+            commands::list_notifications,
+            commands::counts,
+            commands::search,
+            commands::mark_read,
+            commands::mark_unread,
+            commands::mark_all_read,
+            commands::delete_notifications,
+            commands::open_link,
+            commands::get_settings,
+            commands::set_popup_settings,
+            commands::set_autostart,
+        ])
+        .setup(move |app| {
+            setup(app.handle(), args)?;
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window hides it to the tray; Quit is in the tray menu.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if window.label() == "main" {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
+        })
+        .build(tauri::generate_context!("../tauri.conf.json"))
+        .expect("Herald could not start")
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                // Stops the local server, if one runs.
+                state::lock(&app.state::<AppState>().local_server).take();
+            }
+        });
+}
+
+fn setup(app: &AppHandle, args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let (data_dir, config_dir) = match std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        Some(dir) => (PathBuf::from(&dir), PathBuf::from(dir)),
+        None => (app.path().app_data_dir()?, app.path().app_config_dir()?),
+    };
+    std::fs::create_dir_all(&data_dir)?;
+    let mut settings = AppSettings::load(&config_dir);
+    if let Some(server) = &args.server {
+        settings.server = Some(server.clone());
+    }
+    let secrets = Secrets::open_default(&data_dir);
+    if let secrets::SecretStorage::File { reason, path } = secrets.status() {
+        tracing::warn!(%reason, path = %path.display(), "no OS keyring: the session token is kept in a 0600 file");
+    }
+    let cache_path = data_dir.join("cache.db");
+    let client = tauri::async_runtime::block_on(Client::open(ClientOptions::new(&cache_path)))
+        .map_err(|e| format!("cannot open the local cache {}: {e}", cache_path.display()))?;
+    let click_handle = app.clone();
+    let notifier = Notifier::new(
+        Arc::new(NativeSink::new(move |target| {
+            state::on_popup_click(&click_handle, target)
+        })),
+        Arc::new(SystemClock),
+        settings.popups.clone(),
+    );
+    let dnd = settings.popups.dnd;
+    // The badge shows the cached count at once, greyed until the client connects.
+    let cached_unread = tauri::async_runtime::block_on(client.counts())
+        .map(|c| c.unread_total)
+        .unwrap_or(0);
+    app.manage(AppState {
+        client,
+        data_dir,
+        config_dir,
+        secrets,
+        settings: Mutex::new(settings),
+        notifier,
+        tray: OnceLock::new(),
+        tray_state: Mutex::new(TrayState {
+            signed_out: true,
+            dnd,
+            unread: cached_unread,
+            online: false,
+        }),
+        login_error: Mutex::new(None),
+        local_server: Mutex::new(None),
+    });
+
+    let icon_dir = state_data_dir(app).join("tray");
+    let tray = Tray::build(app, &icon_dir, |app, id| match id {
+        MenuId::Open => show_main_window(app),
+        MenuId::MarkAllRead => state::mark_all_read_from_tray(app),
+        MenuId::DoNotDisturb => state::toggle_dnd(app),
+        MenuId::Quit => app.exit(0),
+    })?;
+    let state = app.state::<AppState>();
+    let _ = state.tray.set(tray);
+    state.redraw_tray();
+    state::spawn_event_pump(app);
+
+    if !args.hidden {
+        show_main_window(app);
+    }
+
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = handle.state::<AppState>();
+        let result = if args.local_server {
+            state.start_local_and_login(&handle).await
+        } else if let (Some(server), Ok(user), Ok(password)) = (
+            args.server.as_deref(),
+            std::env::var(USERNAME_ENV),
+            std::env::var(PASSWORD_ENV),
+        ) {
+            state
+                .login(&handle, server, &user, &password, false)
+                .await
+                .map_err(|e| e.to_string())
+        } else {
+            state
+                .resume_saved()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "start-up login failed");
+            *state::lock(&state.login_error) = Some(e);
+            use tauri::Emitter;
+            let _ = handle.emit(
+                state::EVENT,
+                herald_client::ClientEvent::ConnectionChanged {
+                    state: state.client.state(),
+                },
+            );
+        }
+    });
+    Ok(())
+}
+
+fn state_data_dir(app: &AppHandle) -> PathBuf {
+    app.state::<AppState>().data_dir.clone()
+}
+
+/// Shows, unminimizes and focuses the message-center window.
+pub fn show_main_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.show();
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+    }
+}
+
+/// Tray left click: show the window, or hide it when it is already in front.
+pub fn toggle_main_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        if window.is_visible().unwrap_or(false) && window.is_focused().unwrap_or(false) {
+            let _ = window.hide();
+        } else {
+            show_main_window(app);
+        }
+    }
+}

@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""End-to-end: the real herald-desktop against a real herald-server.
+
+Run by tests/desktop/run.sh inside Xvfb and a D-Bus session (fake notification
+server and tray host already up). Prints "N passed, N failed" at the end.
+"""
+import glob
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import zlib
+import struct
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+APP = os.path.join(TARGET, "debug", "herald-desktop")
+SERVER = os.path.join(TARGET, "debug", "herald-server")
+WORK = os.environ["HERALD_E2E_WORK"]
+POPUPS = os.path.join(WORK, "popups.jsonl")
+SHOTS = os.environ.get("SCREENSHOTS")
+ADMIN_PASSWORD = "admin-password-e2e"
+
+results = []
+
+
+def check(name, fn):
+    try:
+        fn()
+        results.append((name, None))
+        print(f"ok   {name}", flush=True)
+    except Exception as e:  # noqa: BLE001 - report every failure by name
+        results.append((name, e))
+        print(f"FAIL {name}: {e!r}", flush=True)
+
+
+def wait_for(what, fn, timeout=20.0):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            value = fn()
+            if value:
+                return value
+        except Exception as e:  # noqa: BLE001
+            last = e
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}" + (f" (last error: {last!r})" if last else ""))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Api:
+    def __init__(self, base, token=None):
+        self.base, self.token = base, token
+
+    def call(self, method, path, body=None):
+        req = urllib.request.Request(self.base + "/api/v1" + path, method=method)
+        if self.token:
+            req.add_header("Authorization", f"Bearer {self.token}")
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, data, timeout=10) as resp:
+            raw = resp.read()
+            return json.loads(raw) if raw else None
+
+    def login(self, username, password):
+        token = self.call("POST", "/auth/login", {"username": username, "password": password, "device": "e2e"})["token"]
+        return Api(self.base, token)
+
+
+def png_rgba(path):
+    """Decodes an 8-bit RGBA, non-interlaced PNG (what the tray crate writes)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width = 8, b"", 0
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, color = struct.unpack(">IIBB", chunk[:10])
+            assert depth == 8 and color == 6, "expected RGBA8"
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    stride = width * 4
+    rows, prev, i = [], bytearray(stride), 0
+    while i < len(raw):
+        ftype, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+        i += 1 + stride
+        for x in range(stride):
+            a = line[x - 4] if x >= 4 else 0
+            b = prev[x]
+            c = prev[x - 4] if x >= 4 else 0
+            if ftype == 1:
+                line[x] = (line[x] + a) & 255
+            elif ftype == 2:
+                line[x] = (line[x] + b) & 255
+            elif ftype == 3:
+                line[x] = (line[x] + (a + b) // 2) & 255
+            elif ftype == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return width, rows
+
+
+def tray_badge_is_red(icon_dir):
+    """The newest tray PNG has the red badge (220,38,38) in its top-right corner."""
+    pngs = sorted(glob.glob(os.path.join(icon_dir, "**", "*.png"), recursive=True), key=os.path.getmtime)
+    if not pngs:
+        return False
+    width, rows = png_rgba(pngs[-1])
+    x, y = width - width // 5, 2
+    px = rows[y][x * 4:x * 4 + 4]
+    return tuple(px[:3]) == (220, 38, 38)
+
+
+def screenshot_root(name):
+    """The whole screen, plus the tray corner (trayer, top right) enlarged."""
+    if SHOTS:
+        os.makedirs(SHOTS, exist_ok=True)
+        path = os.path.join(SHOTS, name)
+        subprocess.run(["import", "-window", "root", path], check=False)
+        subprocess.run(["convert", path, "-gravity", "NorthEast", "-crop", "44x34+0+0", "+repage",
+                        "-filter", "point", "-resize", "400%", os.path.join(SHOTS, "tray-zoom.png")], check=False)
+
+
+def main():
+    data = os.path.join(WORK, "server")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server_log = open(os.path.join(WORK, "server.log"), "w")
+    env = dict(os.environ, HERALD_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    server = subprocess.Popen([SERVER, "--data-dir", data, "--listen", f"127.0.0.1:{port}"],
+                              stdout=server_log, stderr=server_log, env=env)
+    open(os.path.join(WORK, "server.pid"), "w").write(str(server.pid))
+    wait_for("the server", lambda: urllib.request.urlopen(base + "/healthz", timeout=1).status == 200)
+
+    admin = Api(base).login("admin", ADMIN_PASSWORD)
+    admin.call("POST", "/users", {"username": "alice", "password": "alice-password", "display_name": "Alice Tester"})
+    alice = Api(base).login("alice", "alice-password")
+
+    def send(**body):
+        body.setdefault("to", ["alice"])
+        return admin.call("POST", "/notifications", body)
+
+    # Some history, so the window has something to list.
+    send(title="Nightly regression finished: 3 failed", content="Suite web-e2e on staging.\n3 failed, 412 passed, 6 skipped.",
+         category="test-run", link="https://ci.example.com/plans/42", priority=4)
+    send(title="Task assigned: verify the checkout fix", content="Please re-test HER-118 on build 2026.11.25 before release.",
+         category="task", priority=3)
+    admin.call("POST", "/notifications", {"broadcast": True, "title": "Staging is down for maintenance 18:00–18:30",
+                                           "content": "Deploys are paused during the window.", "category": "ops"})
+    send(title="Smoke tests passed on build 2026.11.25", content="All 58 smoke tests passed in 4m 12s.",
+         category="test-run", link="https://ci.example.com/plans/41", priority=2)
+
+    app_data = os.path.join(WORK, "app")
+    driver_env = dict(os.environ, HERALD_USERNAME="alice", HERALD_PASSWORD="alice-password",
+                      HERALD_DESKTOP_DATA_DIR=app_data, RUST_LOG="info")
+    driver_bin = shutil.which("tauri-driver") or os.path.expanduser("~/.cargo/bin/tauri-driver")
+    driver_port = free_port()
+    native_port = free_port()
+    driver_log = open(os.path.join(WORK, "tauri-driver.log"), "w")
+    driver_proc = subprocess.Popen([driver_bin, "--port", str(driver_port), "--native-port", str(native_port)],
+                                   stdout=driver_log, stderr=driver_log, env=driver_env)
+    open(os.path.join(WORK, "driver.pid"), "w").write(str(driver_proc.pid))
+    wait_for("tauri-driver", lambda: socket.create_connection(("127.0.0.1", driver_port), timeout=1))
+
+    options = ArgOptions()
+    options.set_capability("tauri:options", {"application": APP, "args": ["--server", base]})
+    options.set_capability("browserName", "wry")
+    driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{driver_port}", options=options)
+    driver.set_window_size(1100, 720)
+
+    try:
+        def app_logged_in_lists_history():
+            rows = wait_for("the message list", lambda: driver.find_elements(By.CSS_SELECTOR, ".row .title"), timeout=30)
+            titles = [r.get_attribute("textContent") for r in rows]
+            assert "Nightly regression finished: 3 failed" in titles, titles
+
+        check("app logs in unattended and lists the user's notifications", app_logged_in_lists_history)
+
+        title, body = "Build #43 failed on main", "2 tests failed in checkout-flow"
+
+        def desktop_popup():
+            send(title=title, content=body, category="test-run", desktop=True, priority=5,
+                 link="https://ci.example.com/plans/43")
+
+            def popped():
+                if not os.path.exists(POPUPS):
+                    return None
+                for line in open(POPUPS, encoding="utf-8"):
+                    rec = json.loads(line)
+                    if rec["summary"] == title:
+                        return rec
+                return None
+
+            rec = wait_for("the popup", popped)
+            assert rec["body"] == body, rec
+            assert rec["app_name"] == "Herald", rec
+
+        check("a desktop:true notification raises a native popup with its title and body", desktop_popup)
+
+        def window_lists_new_item():
+            wait_for("the new row", lambda: any(e.get_attribute("textContent") == title
+                                                 for e in driver.find_elements(By.CSS_SELECTOR, ".row .title")))
+
+        check("the window lists the new notification", window_lists_new_item)
+
+        def tray_shows_count():
+            assert alice.call("GET", "/notifications/counts")["unread_total"] == 5
+            wait_for("a red badge in the tray icon", lambda: tray_badge_is_red(os.path.join(app_data, "tray")))
+            pill = driver.find_element(By.CSS_SELECTOR, '[data-tab="all"] .pill')
+            assert pill.get_attribute("textContent") == "5", pill.get_attribute("textContent")
+
+        check("the tray icon and the tabs show the unread count", tray_shows_count)
+
+        time.sleep(0.5)
+        screenshot_root("tray-badge.png")
+        if SHOTS:
+            # Open the newest item for the message-center screenshot.
+            rows = driver.find_elements(By.CSS_SELECTOR, ".row")
+            rows[1].click()
+            time.sleep(0.4)
+            driver.save_screenshot(os.path.join(SHOTS, "message-center.png"))
+
+        def mark_all_read():
+            driver.find_element(By.ID, "mark-all-read").click()
+            wait_for("server counts at 0", lambda: alice.call("GET", "/notifications/counts")["unread_total"] == 0)
+            wait_for("no badge", lambda: not tray_badge_is_red(os.path.join(app_data, "tray")))
+
+        check("mark all read in the window brings the server's counts to 0", mark_all_read)
+
+        def delete_one():
+            rows = driver.find_elements(By.CSS_SELECTOR, ".row")
+            victim = rows[-1].get_attribute("data-id")
+            driver.execute_script("arguments[0].querySelector('.row-actions .danger').click()", rows[-1])
+            ids = lambda: [n["id"] for n in alice.call("GET", "/notifications?limit=50")["items"]]
+            wait_for("the deletion on the server", lambda: int(victim) not in ids())
+
+        check("deleting a row deletes it on the server", delete_one)
+
+        def settings_view():
+            driver.find_element(By.CSS_SELECTOR, '[data-view="settings"]').click()
+            wait_for("settings", lambda: driver.find_elements(By.ID, "sign-out"))
+            text = driver.find_element(By.CSS_SELECTOR, ".settings").get_attribute("textContent")
+            assert "alice" in text and "Do not disturb" in text, text
+            if SHOTS:
+                time.sleep(0.3)
+                driver.save_screenshot(os.path.join(SHOTS, "settings.png"))
+
+        check("settings show the account and popup options", settings_view)
+    finally:
+        try:
+            driver.quit()
+        except Exception:  # noqa: BLE001
+            pass
+        driver_proc.terminate()
+        server.terminate()
+        server.wait(timeout=10)
+
+    failed = [name for name, err in results if err]
+    print(f"{len(results) - len(failed)} passed, {len(failed)} failed", flush=True)
+    if failed:
+        for log in ("tauri-driver.log", "server.log", "fake.log"):
+            path = os.path.join(WORK, log)
+            if os.path.exists(path):
+                print(f"--- {log} (last 40 lines)")
+                print("".join(open(path, encoding="utf-8", errors="replace").readlines()[-40:]))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

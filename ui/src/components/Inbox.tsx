@@ -1,0 +1,556 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+
+import type { Counts, Notification, StatusFilter } from "../bindings/protocol";
+import { ipc } from "../ipc";
+import type { ClientEvent, FocusRequest, NotificationHit, SnippetPart } from "../ipc";
+import { categoryHue, countLabel, fullTime, isWebLink, linkHost, preview, relativeTime } from "../lib/format";
+import {
+  applyEvent,
+  focusAfterRemoval,
+  matchesView,
+  moveFocus,
+  selectRange,
+  setRead,
+  tabCount,
+  tabKind,
+  TAB_LABELS,
+  TABS,
+  toggleSelected,
+  type Tab,
+} from "../lib/inbox";
+import {
+  ChatIcon,
+  CheckAllIcon,
+  CheckIcon,
+  EnvelopeIcon,
+  InboxIcon,
+  LinkIcon,
+  MegaphoneIcon,
+  SearchIcon,
+  TrashIcon,
+  XIcon,
+} from "./icons";
+
+interface Props {
+  counts: Counts | null;
+  subscribe: (handler: (e: ClientEvent) => void) => () => void;
+  focusRequest: FocusRequest | null;
+  onError: (message: string) => void;
+}
+
+const PAGE = 100;
+
+const STATUS_OPTIONS: { value: StatusFilter; label: string }[] = [
+  { value: "unread", label: "Unread" },
+  { value: "all", label: "All" },
+  { value: "read", label: "Read" },
+];
+
+export function Inbox({ counts, subscribe, focusRequest, onError }: Props) {
+  const [tab, setTab] = useState<Tab>("all");
+  const [status, setStatus] = useState<StatusFilter>("all");
+  const [query, setQuery] = useState("");
+  const [items, setItems] = useState<Notification[]>([]);
+  const [hasMore, setHasMore] = useState(false);
+  const [hits, setHits] = useState<NotificationHit[] | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [focused, setFocused] = useState<number | null>(null);
+  const [opened, setOpened] = useState<number | null>(null);
+  const [selected, setSelected] = useState<Set<number>>(new Set());
+  const [anchor, setAnchor] = useState<number | null>(null);
+  const searchRef = useRef<HTMLInputElement>(null);
+  const listRef = useRef<HTMLUListElement>(null);
+  const kind = tabKind(tab);
+
+  const load = useCallback(async () => {
+    if (tab === "chats") {
+      setItems([]);
+      setLoading(false);
+      return;
+    }
+    try {
+      const page = await ipc.listNotifications(status, kind, null, PAGE);
+      setItems(page);
+      setHasMore(page.length === PAGE);
+    } catch (e) {
+      onError(String(e instanceof Error ? e.message : e));
+    } finally {
+      setLoading(false);
+    }
+  }, [tab, status, kind, onError]);
+
+  useEffect(() => {
+    setLoading(true);
+    setSelected(new Set());
+    void load();
+  }, [load]);
+
+  // Live updates: apply what can be applied, re-query when too much changed.
+  useEffect(
+    () =>
+      subscribe((e) => {
+        let reload = false;
+        setItems((cur) => {
+          const change = applyEvent(cur, e, kind, status);
+          if (change === "reload") {
+            reload = true;
+            return cur;
+          }
+          return change.items;
+        });
+        if (reload) void load();
+        if (e.type === "action_refused") onError(e.message);
+      }),
+    [subscribe, kind, status, load, onError],
+  );
+
+  // Search runs on the local full-text index as the user types.
+  useEffect(() => {
+    const q = query.trim();
+    if (!q) {
+      setHits(null);
+      return;
+    }
+    let stale = false;
+    const t = setTimeout(() => {
+      ipc.search(q, 200).then(
+        (h) => {
+          if (!stale) setHits(h);
+        },
+        (e: unknown) => onError(String(e instanceof Error ? e.message : e)),
+      );
+    }, 120);
+    return () => {
+      stale = true;
+      clearTimeout(t);
+    };
+  }, [query, items, onError]);
+
+  useEffect(() => {
+    if (focusRequest?.notification !== undefined) {
+      setTab("all");
+      setStatus("all");
+      setFocused(focusRequest.notification);
+      setOpened(focusRequest.notification);
+    }
+  }, [focusRequest]);
+
+  // While searching, the hits (in the current tab and read filter) replace the list.
+  const visible = useMemo(() => {
+    if (hits === null) return items;
+    return hits.map((h) => h.notification).filter((n) => matchesView(n, kind, status));
+  }, [items, hits, kind, status]);
+  const snippets = useMemo(() => new Map((hits ?? []).map((h) => [h.notification.id, h.snippet])), [hits]);
+  const current = visible.find((n) => n.id === opened) ?? null;
+
+  const markRead = useCallback(
+    async (ids: number[], read: boolean) => {
+      if (ids.length === 0) return;
+      setItems((cur) => setRead(cur, ids, read));
+      try {
+        await (read ? ipc.markRead(ids) : ipc.markUnread(ids));
+      } catch (e) {
+        onError(String(e instanceof Error ? e.message : e));
+        void load();
+      }
+    },
+    [load, onError],
+  );
+
+  const open = useCallback(
+    (n: Notification) => {
+      setFocused(n.id);
+      setOpened(n.id);
+      if (!n.read) void markRead([n.id], true);
+    },
+    [markRead],
+  );
+
+  const remove = useCallback(
+    async (ids: number[]) => {
+      if (ids.length === 0) return;
+      setFocused((f) => focusAfterRemoval(visible, f, ids));
+      setOpened((o) => (o !== null && ids.includes(o) ? null : o));
+      setItems((cur) => cur.filter((n) => !ids.includes(n.id)));
+      setSelected(new Set());
+      try {
+        await ipc.deleteNotifications(ids);
+      } catch (e) {
+        onError(String(e instanceof Error ? e.message : e));
+        void load();
+      }
+    },
+    [visible, load, onError],
+  );
+
+  const markAllRead = useCallback(async () => {
+    setItems((cur) => cur.map((n) => (kind === "all" || n.kind === kind ? { ...n, read: true } : n)));
+    try {
+      await ipc.markAllRead(kind);
+    } catch (e) {
+      onError(String(e instanceof Error ? e.message : e));
+      void load();
+    }
+  }, [kind, load, onError]);
+
+  const loadMore = useCallback(async () => {
+    const last = items[items.length - 1];
+    if (!last) return;
+    try {
+      const page = await ipc.listNotifications(status, kind, last.id, PAGE);
+      setItems((cur) => [...cur, ...page.filter((n) => !cur.some((c) => c.id === n.id))]);
+      setHasMore(page.length === PAGE);
+    } catch (e) {
+      onError(String(e instanceof Error ? e.message : e));
+    }
+  }, [items, status, kind, onError]);
+
+  // Keyboard navigation (ignored while typing in a field).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement;
+      if (e.key === "/" && !typing) {
+        e.preventDefault();
+        searchRef.current?.focus();
+        return;
+      }
+      if (e.key === "Escape") {
+        if (typing) (e.target as HTMLElement).blur();
+        if (selected.size) setSelected(new Set());
+        else if (query) setQuery("");
+        return;
+      }
+      if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+      const focusedItem = visible.find((n) => n.id === focused);
+      switch (e.key) {
+        case "ArrowDown":
+        case "j":
+          e.preventDefault();
+          setFocused(moveFocus(visible, focused, 1));
+          break;
+        case "ArrowUp":
+        case "k":
+          e.preventDefault();
+          setFocused(moveFocus(visible, focused, -1));
+          break;
+        case "Enter":
+          if (focusedItem) open(focusedItem);
+          break;
+        case "o":
+          if (focusedItem) {
+            open(focusedItem);
+            if (isWebLink(focusedItem.link)) void ipc.openLink(focusedItem.link);
+          }
+          break;
+        case "x":
+        case " ":
+          e.preventDefault();
+          if (focused !== null) {
+            setSelected((s) => toggleSelected(s, focused));
+            setAnchor(focused);
+          }
+          break;
+        case "u":
+          if (focusedItem) void markRead([focusedItem.id], !focusedItem.read);
+          break;
+        case "Delete":
+        case "#":
+          if (selected.size) void remove([...selected]);
+          else if (focusedItem) void remove([focusedItem.id]);
+          break;
+        case "A":
+          void markAllRead();
+          break;
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [visible, focused, selected, query, open, remove, markRead, markAllRead]);
+
+  useEffect(() => {
+    if (focused === null) return;
+    listRef.current?.querySelector(`[data-id="${focused}"]`)?.scrollIntoView({ block: "nearest" });
+  }, [focused]);
+
+  const unreadInView = tabCount(counts, tab);
+
+  return (
+    <div class="inbox">
+      <header class="toolbar">
+        <nav class="tabs" role="tablist" aria-label="Notification kinds">
+          {TABS.map((t) => {
+            const c = countLabel(tabCount(counts, t));
+            return (
+              <button
+                key={t}
+                role="tab"
+                aria-selected={tab === t}
+                class={`tab ${tab === t ? "active" : ""}`}
+                onClick={() => setTab(t)}
+                data-tab={t}
+              >
+                {TAB_LABELS[t]}
+                {c && <span class="pill">{c}</span>}
+              </button>
+            );
+          })}
+        </nav>
+        <div class="spacer" />
+        <label class="search">
+          <SearchIcon size={16} />
+          <input
+            ref={searchRef}
+            type="search"
+            placeholder="Search notifications"
+            value={query}
+            onInput={(e) => setQuery(e.currentTarget.value)}
+            aria-label="Search"
+          />
+          <kbd>/</kbd>
+        </label>
+      </header>
+
+      <div class="subbar">
+        {selected.size > 0 ? (
+          <div class="selection">
+            <span class="muted">{selected.size} selected</span>
+            <button class="btn ghost" onClick={() => void markRead([...selected], true)}>
+              <CheckIcon size={16} /> Mark read
+            </button>
+            <button class="btn ghost danger" onClick={() => void remove([...selected])} data-action="delete-selected">
+              <TrashIcon size={16} /> Delete
+            </button>
+            <button class="btn ghost" onClick={() => setSelected(new Set())} aria-label="Clear selection">
+              <XIcon size={16} />
+            </button>
+          </div>
+        ) : (
+          <div class="segmented" role="radiogroup" aria-label="Read state">
+            {STATUS_OPTIONS.map((o) => (
+              <button
+                key={o.value}
+                role="radio"
+                aria-checked={status === o.value}
+                class={status === o.value ? "on" : ""}
+                onClick={() => setStatus(o.value)}
+              >
+                {o.label}
+              </button>
+            ))}
+          </div>
+        )}
+        <div class="spacer" />
+        <button
+          class="btn"
+          onClick={() => void markAllRead()}
+          disabled={tab === "chats" || unreadInView === 0}
+          id="mark-all-read"
+          title="Mark all read (Shift+A)"
+        >
+          <CheckAllIcon size={16} /> Mark all read
+        </button>
+      </div>
+
+      <div class="split">
+        <section class="list-pane">
+          {tab === "chats" ? (
+            <Empty icon={<ChatIcon size={28} />} title="No conversations yet">
+              Direct messages and rooms appear here once chat is enabled on your server.
+            </Empty>
+          ) : loading && items.length === 0 ? (
+            <ul class="list skeleton" aria-busy="true">
+              {[0, 1, 2, 3, 4].map((i) => (
+                <li key={i} class="row">
+                  <div class="bar w60" />
+                  <div class="bar w90" />
+                </li>
+              ))}
+            </ul>
+          ) : visible.length === 0 ? (
+            query ? (
+              <Empty icon={<SearchIcon size={28} />} title="No matches">
+                Nothing here matches “{query}”.
+              </Empty>
+            ) : status === "unread" ? (
+              <Empty icon={<CheckAllIcon size={28} />} title="You're all caught up">
+                No unread notifications. New ones show up here and in the tray.
+              </Empty>
+            ) : (
+              <Empty icon={<InboxIcon size={28} />} title="No notifications yet">
+                When a test run finishes or someone assigns you a task, it lands here.
+              </Empty>
+            )
+          ) : (
+            <ul class="list" role="listbox" aria-label="Notifications" ref={listRef} aria-multiselectable="true">
+              {visible.map((n) => (
+                <Row
+                  key={n.id}
+                  n={n}
+                  snippet={snippets.get(n.id)}
+                  focused={n.id === focused}
+                  opened={n.id === opened}
+                  selected={selected.has(n.id)}
+                  onOpen={() => open(n)}
+                  onSelect={(shift) => {
+                    setSelected((s) => (shift ? selectRange(visible, s, anchor, n.id) : toggleSelected(s, n.id)));
+                    setAnchor(n.id);
+                  }}
+                  onToggleRead={() => void markRead([n.id], !n.read)}
+                  onDelete={() => void remove([n.id])}
+                />
+              ))}
+              {hasMore && hits === null && (
+                <li class="more">
+                  <button class="btn ghost" onClick={() => void loadMore()}>
+                    Load older
+                  </button>
+                </li>
+              )}
+            </ul>
+          )}
+        </section>
+        <section class="detail-pane">
+          {current ? (
+            <Detail
+              n={current}
+              onToggleRead={() => void markRead([current.id], !current.read)}
+              onDelete={() => void remove([current.id])}
+            />
+          ) : (
+            <Empty icon={<EnvelopeIcon size={28} />} title="Nothing selected">
+              Pick a notification to read it. <kbd>j</kbd> <kbd>k</kbd> move, <kbd>Enter</kbd> opens,{" "}
+              <kbd>x</kbd> selects, <kbd>#</kbd> deletes.
+            </Empty>
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}
+
+function Row(props: {
+  n: Notification;
+  snippet: SnippetPart[] | undefined;
+  focused: boolean;
+  opened: boolean;
+  selected: boolean;
+  onOpen: () => void;
+  onSelect: (shift: boolean) => void;
+  onToggleRead: () => void;
+  onDelete: () => void;
+}) {
+  const { n } = props;
+  const cls = ["row", n.read ? "read" : "unread", props.focused && "focused", props.opened && "opened", props.selected && "selected"]
+    .filter(Boolean)
+    .join(" ");
+  return (
+    <li class={cls} data-id={n.id} role="option" aria-selected={props.opened} onClick={props.onOpen}>
+      <label class="check" onClick={(e) => e.stopPropagation()}>
+        <input
+          type="checkbox"
+          checked={props.selected}
+          onClick={(e) => props.onSelect(e.shiftKey)}
+          aria-label={`Select ${n.title}`}
+        />
+      </label>
+      <span class="dot" aria-label={n.read ? "read" : "unread"} />
+      <div class="row-main">
+        <div class="line1">
+          <span class="title">{n.title}</span>
+          {n.priority >= 4 && <span class={`prio p${n.priority}`}>{n.priority === 5 ? "Urgent" : "High"}</span>}
+          <span class="time" title={fullTime(n.created_at)}>
+            {relativeTime(n.created_at)}
+          </span>
+        </div>
+        <div class="line2">
+          {n.kind === "broadcast" && (
+            <span class="kind" title="Broadcast to everyone">
+              <MegaphoneIcon size={14} />
+            </span>
+          )}
+          {n.category && <Chip category={n.category} />}
+          <span class="preview">
+            {props.snippet ? (
+              props.snippet.map((part, i) => (part.matched ? <mark key={i}>{part.text}</mark> : part.text))
+            ) : (
+              preview(n.content) || <em class="muted">No details</em>
+            )}
+          </span>
+          {isWebLink(n.link) && (
+            <span class="has-link" title={n.link}>
+              <LinkIcon size={14} />
+            </span>
+          )}
+        </div>
+      </div>
+      <div class="row-actions" onClick={(e) => e.stopPropagation()}>
+        <button class="icon-btn" onClick={props.onToggleRead} title={n.read ? "Mark unread" : "Mark read"}>
+          {n.read ? <EnvelopeIcon size={16} /> : <CheckIcon size={16} />}
+        </button>
+        <button class="icon-btn danger" onClick={props.onDelete} title="Delete">
+          <TrashIcon size={16} />
+        </button>
+      </div>
+    </li>
+  );
+}
+
+function Chip({ category }: { category: string }) {
+  return (
+    <span class="chip" style={{ "--hue": String(categoryHue(category)) }}>
+      {category}
+    </span>
+  );
+}
+
+function Detail({ n, onToggleRead, onDelete }: { n: Notification; onToggleRead: () => void; onDelete: () => void }) {
+  return (
+    <article class="detail" data-id={n.id}>
+      <div class="detail-meta">
+        {n.kind === "broadcast" ? (
+          <span class="kind-label">
+            <MegaphoneIcon size={14} /> Broadcast
+          </span>
+        ) : (
+          <span class="kind-label">
+            <EnvelopeIcon size={14} /> Personal
+          </span>
+        )}
+        {n.category && <Chip category={n.category} />}
+        {n.priority >= 4 && <span class={`prio p${n.priority}`}>{n.priority === 5 ? "Urgent" : "High"} priority</span>}
+      </div>
+      <h2>{n.title}</h2>
+      <div class="byline">
+        <span>{n.sender ? `From ${n.sender}` : "From Herald"}</span>
+        <span class="muted">·</span>
+        <time class="muted" dateTime={n.created_at}>
+          {fullTime(n.created_at)}
+        </time>
+      </div>
+      {n.content ? <div class="content">{n.content}</div> : <p class="muted">No details.</p>}
+      <div class="detail-actions">
+        {isWebLink(n.link) && (
+          <button class="btn primary" onClick={() => void ipc.openLink(n.link as string)}>
+            <LinkIcon size={16} /> Open {linkHost(n.link)}
+          </button>
+        )}
+        <button class="btn" onClick={onToggleRead}>
+          {n.read ? <EnvelopeIcon size={16} /> : <CheckIcon size={16} />} {n.read ? "Mark unread" : "Mark read"}
+        </button>
+        <button class="btn danger" onClick={onDelete}>
+          <TrashIcon size={16} /> Delete
+        </button>
+      </div>
+    </article>
+  );
+}
+
+export function Empty(props: { icon: preact.ComponentChildren; title: string; children: preact.ComponentChildren }) {
+  return (
+    <div class="empty">
+      <div class="empty-icon">{props.icon}</div>
+      <h3>{props.title}</h3>
+      <p>{props.children}</p>
+    </div>
+  );
+}

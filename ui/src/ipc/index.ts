@@ -1,0 +1,61 @@
+// The only module that talks to Tauri. Everything else imports these functions,
+// so the UI can be unit-tested (and previewed in a browser) without the shell.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+
+import type {
+  Counts,
+  KindFilter,
+  Notification,
+  StatusFilter,
+} from "../bindings/protocol";
+import type {
+  ClientEvent,
+  FocusRequest,
+  NotificationHit,
+  PopupSettings,
+  SessionInfo,
+  SettingsView,
+} from "./types";
+
+export type * from "./types";
+
+/** Errors from commands arrive as the client's sentence. */
+function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  return invoke<T>(cmd, args).catch((e: unknown) => {
+    throw new Error(typeof e === "string" ? e : String(e));
+  });
+}
+
+export const ipc = {
+  sessionInfo: () => call<SessionInfo>("session_info"),
+  login: (server: string, username: string, password: string) =>
+    call<SessionInfo>("login", { server, username, password }),
+  startLocalServer: () => call<SessionInfo>("start_local_server"),
+  logout: () => call<void>("logout"),
+
+  /** Newest first from the local cache; `before` = last id of the previous page. */
+  listNotifications: (status: StatusFilter, kind: KindFilter, before: number | null, limit: number) =>
+    call<Notification[]>("list_notifications", { status, kind, before, limit }),
+  /** Local full-text search (works offline). */
+  search: (query: string, limit: number) => call<NotificationHit[]>("search", { query, limit }),
+  counts: () => call<Counts>("counts"),
+  markRead: (ids: number[]) => call<void>("mark_read", { ids }),
+  markUnread: (ids: number[]) => call<void>("mark_unread", { ids }),
+  markAllRead: (kind: KindFilter) => call<void>("mark_all_read", { kind }),
+  deleteNotifications: (ids: number[]) => call<void>("delete_notifications", { ids }),
+  openLink: (url: string) => call<void>("open_link", { url }),
+
+  getSettings: () => call<SettingsView>("get_settings"),
+  setPopupSettings: (popups: PopupSettings) => call<void>("set_popup_settings", { popups }),
+  setAutostart: (enabled: boolean) => call<boolean>("set_autostart", { enabled }),
+
+  onEvent: (handler: (e: ClientEvent) => void): Promise<UnlistenFn> =>
+    listen<ClientEvent>("herald://event", (e) => handler(e.payload)),
+  onFocus: (handler: (f: FocusRequest) => void): Promise<UnlistenFn> =>
+    listen<FocusRequest>("herald://focus", (e) => handler(e.payload)),
+  onSettings: (handler: (p: PopupSettings) => void): Promise<UnlistenFn> =>
+    listen<PopupSettings>("herald://settings", (e) => handler(e.payload)),
+};
+
+export type Ipc = typeof ipc;
