@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-python3 -c "import dbus_next, selenium" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check dbus-next selenium
+python3 -c "import dbus_next, selenium" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check -r tests/desktop/requirements.txt
 
 work="$(mktemp -d)"
 export HERALD_E2E_WORK="$work"
