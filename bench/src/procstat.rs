@@ -11,6 +11,8 @@ pub struct Sample {
     pub rss_kib: u64,
     /// User + system CPU time so far (`utime + stime`).
     pub cpu_s: f64,
+    /// The kernel's part (`stime`): syscalls such as one write per frame.
+    pub system_s: f64,
 }
 
 /// Reads `pid`'s RSS and CPU time.
@@ -36,6 +38,7 @@ pub fn sample(pid: u32) -> Result<Sample> {
     Ok(Sample {
         rss_kib,
         cpu_s: (utime + stime) as f64 / ticks_per_second(),
+        system_s: stime as f64 / ticks_per_second(),
     })
 }
 
@@ -54,6 +57,16 @@ pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_default()
+}
+
+/// Share of the CPU time between two samples spent in the kernel.
+pub fn system_share(before: Sample, after: Sample) -> f64 {
+    let total = after.cpu_s - before.cpu_s;
+    if total > 0.0 {
+        (after.system_s - before.system_s) / total
+    } else {
+        0.0
+    }
 }
 
 /// CPU time used between two samples.

@@ -119,6 +119,8 @@ pub struct Broadcast {
     pub each_delivery: Latency,
     pub deliveries_per_s: f64,
     pub server_cpu_s: f64,
+    /// Kernel share of the server's CPU time.
+    pub server_system_share: f64,
     pub cpu_s_per_million: f64,
     pub first_error: Option<String>,
 }
@@ -139,6 +141,8 @@ pub struct Personal {
     /// Scheduled send → HTTP response (Herald: durable 201).
     pub ack: Latency,
     pub server_cpu_s: f64,
+    /// Kernel share of the server's CPU time.
+    pub server_system_share: f64,
     pub first_error: Option<String>,
 }
 

@@ -198,6 +198,7 @@ async fn run_phase(
             0.0
         },
         server_cpu_s: cpu_s,
+        server_system_share: procstat::system_share(cpu_before, cpu_after),
         cpu_s_per_million: if deliveries > 0 {
             cpu_s / (deliveries as f64 / 1e6)
         } else {

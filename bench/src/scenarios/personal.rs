@@ -154,6 +154,7 @@ impl<'a> Bench<'a> {
             from_actual_send,
             ack: Latency::of(&sent.ack),
             server_cpu_s: procstat::cpu_between(cpu_before, cpu_after).as_secs_f64(),
+            server_system_share: procstat::system_share(cpu_before, cpu_after),
             first_error: sent.first_error,
         };
         eprintln!(
