@@ -1,0 +1,102 @@
+//! T9: durable notification writes per second on SQLite (synchronous=FULL),
+//! through the HTTP API and straight at the store.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use herald_store::sqlite::SqliteStore;
+use herald_store::{Audience, NewNotification, Store};
+use tokio::task::JoinSet;
+
+use crate::load::closed_loop;
+use crate::report::{histogram, Latency, Throughput};
+use crate::target::Target;
+use crate::{Error, Result};
+
+/// Recipients the HTTP run rotates through; none of them is connected, so the
+/// run measures the write path, not the fan-out.
+const RECIPIENTS: usize = 100;
+
+/// `workers` keep-alive clients POSTing personal notifications back to back.
+pub async fn http(target: &Target, workers: usize, seconds: f64) -> Result<Throughput> {
+    let sender = target.sender();
+    let recipients = RECIPIENTS.min(target.users()).max(1);
+    let started = Instant::now();
+    let done = closed_loop(
+        target.addr,
+        workers,
+        Duration::from_secs_f64(seconds),
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(move |seq| sender.personal(seq as usize % recipients, "durable")),
+        false,
+    )
+    .await?;
+    let elapsed = started.elapsed().as_secs_f64();
+    Ok(Throughput {
+        workers,
+        seconds: elapsed,
+        accepted: done.accepted,
+        per_s: done.accepted as f64 / elapsed,
+        latency: Latency::of(&done.ack),
+    })
+}
+
+/// `workers` tasks calling `Store::insert_notification` on a fresh database in
+/// `dir`, in this process: the write path without HTTP, auth or JSON.
+pub async fn store(dir: &Path, workers: usize, seconds: f64) -> Result<Throughput> {
+    let seeded = crate::seed::herald(dir, 1).await?;
+    let recipient = seeded.users[0].name.clone();
+    let (feed, mut commits) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move { while commits.recv().await.is_some() {} });
+    let path = dir.join("herald.db");
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, feed))
+        .await
+        .map_err(|e| Error::Setup(e.to_string()))??;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let count = Arc::new(AtomicU64::new(0));
+    let limit = Duration::from_secs_f64(seconds);
+    let started = Instant::now();
+    let mut tasks = JoinSet::new();
+    for _ in 0..workers {
+        let (store, count, recipient) = (store.clone(), count.clone(), recipient.clone());
+        tasks.spawn(async move {
+            let mut latency = histogram();
+            while started.elapsed() < limit {
+                let t = Instant::now();
+                let inserted = store
+                    .insert_notification(NewNotification {
+                        audience: Audience::Users(vec![recipient.clone()]),
+                        category: None,
+                        title: "b".into(),
+                        content: "durable".into(),
+                        link: None,
+                        priority: 3,
+                        desktop: false,
+                        sender: None,
+                    })
+                    .await;
+                if inserted.is_ok() {
+                    count.fetch_add(1, Ordering::Relaxed);
+                    latency.saturating_record((t.elapsed().as_micros() as u64).max(1));
+                }
+            }
+            latency
+        });
+    }
+    let mut latency = histogram();
+    while let Some(done) = tasks.join_next().await {
+        let h = done.map_err(|e| Error::Setup(e.to_string()))?;
+        let _ = latency.add(&h);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let accepted = count.load(Ordering::Relaxed);
+    Ok(Throughput {
+        workers,
+        seconds: elapsed,
+        accepted,
+        per_s: accepted as f64 / elapsed,
+        latency: Latency::of(&latency),
+    })
+}

@@ -1,0 +1,8 @@
+//! One module per group of targets; each takes a running target and returns
+//! what it measured.
+
+pub mod broadcast;
+pub mod crash;
+pub mod durable;
+pub mod idle;
+pub mod personal;
