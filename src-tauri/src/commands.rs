@@ -2,8 +2,13 @@
 //! herald-client's [`herald_client::Client`] and the shell's own state. Errors
 //! reach the UI as the client's sentence.
 
-use herald_client::{NotificationFilter, NotificationHit};
-use herald_protocol::{Counts, KindFilter, Notification, NotificationId, StatusFilter};
+use herald_client::{
+    ChatMessage, ConversationSummary, MessageHit, NotificationFilter, NotificationHit, Recipient,
+};
+use herald_protocol::{
+    Contact, ConversationId, Counts, KindFilter, MessageId, Notification, NotificationId,
+    StatusFilter,
+};
 use serde::Serialize;
 use tauri::{AppHandle, State};
 use tauri_plugin_autostart::ManagerExt;
@@ -171,4 +176,117 @@ pub fn set_autostart(app: AppHandle, enabled: bool) -> CmdResult<bool> {
         launcher.disable().map_err(text)?;
     }
     launcher.is_enabled().map_err(text)
+}
+
+/// The conversation list, most recent first.
+#[tauri::command]
+pub async fn conversations(state: State<'_, AppState>) -> CmdResult<Vec<ConversationSummary>> {
+    state.client.conversations().await.map_err(text)
+}
+
+#[tauri::command]
+pub async fn conversation(
+    state: State<'_, AppState>,
+    id: ConversationId,
+) -> CmdResult<Option<ConversationSummary>> {
+    state.client.conversation(id).await.map_err(text)
+}
+
+/// Newest first, older than `before` (scroll-back paging).
+#[tauri::command]
+pub async fn history(
+    state: State<'_, AppState>,
+    conversation_id: ConversationId,
+    before: Option<MessageId>,
+    limit: u32,
+) -> CmdResult<Vec<ChatMessage>> {
+    let client = &state.client;
+    client
+        .history(conversation_id, before, limit)
+        .await
+        .map_err(text)
+}
+
+/// Sends into a conversation the cache knows.
+#[tauri::command]
+pub async fn send_to_conversation(
+    state: State<'_, AppState>,
+    conversation_id: ConversationId,
+    text: String,
+) -> CmdResult<ChatMessage> {
+    let to = Recipient::Conversation(conversation_id);
+    state
+        .client
+        .send_message(to, &text)
+        .await
+        .map_err(self::text)
+}
+
+/// Sends a direct message to a user (starting the conversation if needed).
+#[tauri::command]
+pub async fn send_to_user(
+    state: State<'_, AppState>,
+    username: String,
+    text: String,
+) -> CmdResult<ChatMessage> {
+    let to = Recipient::User(username);
+    state
+        .client
+        .send_message(to, &text)
+        .await
+        .map_err(self::text)
+}
+
+#[tauri::command]
+pub async fn mark_conversation_read(
+    state: State<'_, AppState>,
+    conversation_id: ConversationId,
+) -> CmdResult<()> {
+    let client = &state.client;
+    client
+        .mark_conversation_read(conversation_id)
+        .await
+        .map_err(text)
+}
+
+#[tauri::command]
+pub async fn delete_messages(
+    state: State<'_, AppState>,
+    ids: Vec<MessageId>,
+    for_everyone: Option<bool>,
+) -> CmdResult<()> {
+    let client = &state.client;
+    client
+        .delete_messages(&ids, for_everyone)
+        .await
+        .map_err(text)
+}
+
+#[tauri::command]
+pub async fn contacts(state: State<'_, AppState>) -> CmdResult<Vec<Contact>> {
+    state.client.contacts().await.map_err(text)
+}
+
+#[tauri::command]
+pub async fn add_contact(state: State<'_, AppState>, username: String) -> CmdResult<Contact> {
+    state.client.add_contact(&username).await.map_err(text)
+}
+
+#[tauri::command]
+pub async fn remove_contact(state: State<'_, AppState>, username: String) -> CmdResult<()> {
+    state.client.remove_contact(&username).await.map_err(text)
+}
+
+/// Local full-text search over cached chat messages.
+#[tauri::command]
+pub async fn search_messages(
+    state: State<'_, AppState>,
+    query: String,
+    limit: u32,
+) -> CmdResult<Vec<MessageHit>> {
+    state
+        .client
+        .search_messages(&query, limit)
+        .await
+        .map_err(text)
 }

@@ -100,6 +100,17 @@ fn main() {
             commands::get_settings,
             commands::set_popup_settings,
             commands::set_autostart,
+            commands::conversations,
+            commands::conversation,
+            commands::history,
+            commands::send_to_conversation,
+            commands::send_to_user,
+            commands::mark_conversation_read,
+            commands::delete_messages,
+            commands::contacts,
+            commands::add_contact,
+            commands::remove_contact,
+            commands::search_messages,
         ])
         .setup(move |app| {
             setup(app.handle(), args)?;

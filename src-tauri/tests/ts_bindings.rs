@@ -32,6 +32,9 @@ fn schemas() -> BTreeMap<String, Value> {
     collect::<p::ChangeResult>(&mut all);
     collect::<p::ErrorDetail>(&mut all);
     collect::<p::SendNotification>(&mut all);
+    collect::<p::Contact>(&mut all);
+    collect::<p::Room>(&mut all);
+    collect::<p::ConversationKind>(&mut all);
     all.into_iter()
         .map(|(name, schema)| {
             (

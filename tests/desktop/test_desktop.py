@@ -19,6 +19,7 @@ import struct
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.options import ArgOptions
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -270,6 +271,63 @@ def main():
                 driver.save_screenshot(os.path.join(SHOTS, "settings.png"))
 
         check("settings show the account and popup options", settings_view)
+
+        # Chat: bob (another user) writes to alice; she reads and replies in the window.
+        admin.call("POST", "/users", {"username": "bob", "password": "bob-password", "display_name": "Bob Builder"})
+        bob = Api(base).login("bob", "bob-password")
+        bob.call("POST", "/contacts", {"username": "alice"})
+        greeting = "Hi Alice, did the checkout fix pass on staging?"
+        first = bob.call("POST", "/messages", {"to": "alice", "content": greeting, "client_id": "e2e-bob-1"})
+        conversation = first["conversation_id"]
+        admin.call("POST", "/users", {"username": "carol", "password": "carol-password", "display_name": "Carol Ops"})
+        carol = Api(base).login("carol", "carol-password")
+        carol.call("POST", "/messages", {"to": "alice", "content": "Staging is back up after maintenance.",
+                                          "client_id": "e2e-carol-1"})
+
+        def chat_message_appears():
+            driver.find_element(By.CSS_SELECTOR, '[data-view="chats"]').click()
+            row = wait_for("the conversation", lambda: driver.find_elements(
+                By.CSS_SELECTOR, f'[data-conversation="{conversation}"]'))
+            row[0].click()
+            # Add bob as a contact from the window: it opens the existing conversation.
+            add = driver.find_element(By.ID, "chat-add-contact")
+            add.send_keys("bob")
+            add.send_keys(Keys.ENTER)
+            wait_for("bob in alice's contacts", lambda: any(
+                c["username"] == "bob" for c in alice.call("GET", "/contacts")))
+            wait_for("bob's presence dot", lambda: driver.find_elements(
+                By.CSS_SELECTOR, f'[data-conversation="{conversation}"] .presence'))
+            wait_for("bob's message in the history", lambda: any(
+                greeting in e.get_attribute("textContent")
+                for e in driver.find_elements(By.CSS_SELECTOR, "#chat-history .bubble-text")))
+
+        check("a chat message from another user appears in the chat view; adding its sender as a contact", chat_message_appears)
+
+        reply = "Yes, all 58 smoke tests passed. Shipping it!"
+
+        def reply_reaches_sender():
+            box = driver.find_element(By.ID, "chat-composer")
+            box.click()
+            box.send_keys(reply)
+            box.send_keys(Keys.ENTER)
+
+            def received():
+                page = bob.call("GET", f"/conversations/{conversation}/messages")
+                return any(m["content"] == reply and m["sender"] == "alice" for m in page["items"])
+
+            wait_for("the reply on the server", received)
+            items = bob.call("GET", f"/conversations/{conversation}/messages")["items"]
+            newest = max(m["id"] for m in items)
+            bob.call("POST", f"/conversations/{conversation}/read", {"up_to": newest})
+            wait_for("the read mark on the reply", lambda: driver.find_elements(By.CSS_SELECTOR, ".read-mark"))
+            wait_for("the reply delivered in the window", lambda: any(
+                reply in e.get_attribute("textContent")
+                for e in driver.find_elements(By.CSS_SELECTOR, "#chat-history .bubble.sent")))
+            if SHOTS:
+                time.sleep(0.5)
+                driver.save_screenshot(os.path.join(SHOTS, "chat.png"))
+
+        check("a reply typed in the window reaches the other user", reply_reaches_sender)
     finally:
         try:
             driver.quit()

@@ -12,6 +12,15 @@ export interface ChangeResult {
   changed: number;
 }
 
+/** A contact with their presence. */
+export type Contact = User & {
+  added_at: string;
+  /** At least one device connected (changes are debounced a few seconds). */
+  online: boolean;
+};
+
+export type ConversationKind = "direct" | "room";
+
 /** Unread counts as the tray badge and the window's tabs show them. */
 export interface Counts {
   broadcast: number;

@@ -5,7 +5,8 @@ import { ipc } from "../ipc";
 import type { ClientEvent, FocusRequest, PopupSettings, SessionInfo } from "../ipc";
 import { countLabel, initials } from "../lib/format";
 import { ChatIcon, CloudOffIcon, GearIcon, InboxIcon, MoonIcon, XIcon } from "./icons";
-import { Empty, Inbox } from "./Inbox";
+import { Chats } from "./Chats";
+import { Inbox } from "./Inbox";
 import { Login } from "./Login";
 import { Settings } from "./Settings";
 
@@ -123,9 +124,7 @@ export function App() {
         )}
         {view === "inbox" && <Inbox counts={counts} subscribe={events.subscribe} focusRequest={focus} onError={showError} />}
         {view === "chats" && (
-          <Empty icon={<ChatIcon size={28} />} title="No conversations yet">
-            Direct messages and rooms appear here once chat is enabled on your server.
-          </Empty>
+          <Chats me={info.username} subscribe={events.subscribe} onError={showError} />
         )}
         {view === "settings" && (
           <Settings

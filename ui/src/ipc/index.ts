@@ -4,13 +4,17 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
+  Contact,
   Counts,
   KindFilter,
   Notification,
   StatusFilter,
 } from "../bindings/protocol";
 import type {
+  ChatMessage,
   ClientEvent,
+  ConversationSummary,
+  MessageHit,
   FocusRequest,
   NotificationHit,
   PopupSettings,
@@ -49,6 +53,22 @@ export const ipc = {
   getSettings: () => call<SettingsView>("get_settings"),
   setPopupSettings: (popups: PopupSettings) => call<void>("set_popup_settings", { popups }),
   setAutostart: (enabled: boolean) => call<boolean>("set_autostart", { enabled }),
+
+  conversations: () => call<ConversationSummary[]>("conversations"),
+  conversation: (id: number) => call<ConversationSummary | null>("conversation", { id }),
+  /** Newest first, older than `before` (a server message id). */
+  history: (conversationId: number, before: number | null, limit: number) =>
+    call<ChatMessage[]>("history", { conversationId, before, limit }),
+  sendToConversation: (conversationId: number, text: string) =>
+    call<ChatMessage>("send_to_conversation", { conversationId, text }),
+  sendToUser: (username: string, text: string) => call<ChatMessage>("send_to_user", { username, text }),
+  markConversationRead: (conversationId: number) => call<void>("mark_conversation_read", { conversationId }),
+  deleteMessages: (ids: number[], forEveryone: boolean | null) =>
+    call<void>("delete_messages", { ids, forEveryone }),
+  contacts: () => call<Contact[]>("contacts"),
+  addContact: (username: string) => call<Contact>("add_contact", { username }),
+  removeContact: (username: string) => call<void>("remove_contact", { username }),
+  searchMessages: (query: string, limit: number) => call<MessageHit[]>("search_messages", { query, limit }),
 
   onEvent: (handler: (e: ClientEvent) => void): Promise<UnlistenFn> =>
     listen<ClientEvent>("herald://event", (e) => handler(e.payload)),

@@ -1,6 +1,6 @@
 // Payloads of the desktop shell itself (src-tauri), next to the generated
 // protocol types. Keep in step with src-tauri/src/{commands,core,secrets,popup_policy}.rs.
-import type { Counts, KindFilter, Notification } from "../bindings/protocol";
+import type { Contact, ConversationKind, Counts, KindFilter, Notification, Room, User } from "../bindings/protocol";
 
 
 
@@ -76,6 +76,13 @@ export type ClientEvent =
       priority: number;
       id: number | null;
     }
+  | { type: "message_added"; message: ChatMessage; live: boolean }
+  | { type: "message_changed"; message: ChatMessage }
+  | { type: "message_removed"; local_id: number; id: number | null; conversation_id: number | null }
+  | { type: "conversation_changed"; conversation: ConversationSummary }
+  | { type: "conversation_removed"; id: number }
+  | { type: "chat_reloaded" }
+  | { type: "contacts_changed"; contacts: Contact[] }
   | { type: "presence"; user: string; online: boolean }
   | { type: "action_refused"; action: Action; message: string }
   | { type: "events_applied"; cursor: number }
@@ -95,4 +102,40 @@ export interface NotificationHit {
 export interface FocusRequest {
   notification?: number;
   conversation?: number;
+}
+
+/** herald-client `MessageState`: where a message written here is on its way. */
+export type MessageState = "sent" | "pending" | "failed";
+
+/** herald-client `ChatMessage`. */
+export interface ChatMessage {
+  local_id: number;
+  id: number | null;
+  conversation_id: number | null;
+  peer: string | null;
+  sender: string | null;
+  content: string;
+  client_id: string;
+  created_at: string;
+  state: MessageState;
+}
+
+/** herald-client `ConversationSummary`: one entry of the conversation list. */
+export interface ConversationSummary {
+  id: number;
+  kind: ConversationKind;
+  title: string;
+  peer: User | null;
+  room: Room | null;
+  unread_count: number;
+  read_up_to: number;
+  peer_read_up_to: number | null;
+  last_message: ChatMessage | null;
+  last_time: string;
+}
+
+/** herald-client `MessageHit`. */
+export interface MessageHit {
+  message: ChatMessage;
+  snippet: SnippetPart[];
 }
