@@ -12,9 +12,12 @@ const MAX_BATCH: usize = 512;
 
 /// Called after the batch commits (or fails to) to answer the request.
 type Completion = Box<dyn FnOnce(Result<()>) + Send>;
-/// One write request: runs inside its own savepoint, may append events, and says
-/// whether it succeeded so the writer can roll its savepoint back.
-type Job = Box<dyn FnOnce(&Connection, &mut Vec<StoredEvent>) -> (bool, Completion) + Send>;
+/// One write request: given the open transaction, runs inside its own savepoint,
+/// may append events, and says whether it succeeded so the writer can roll its
+/// savepoint back. Given `None` (no transaction could begin) it runs nothing and
+/// only hands back its completion, so the caller still gets the failure.
+type Job =
+    Box<dyn FnOnce(Option<(&Connection, &mut Vec<StoredEvent>)>) -> (bool, Completion) + Send>;
 
 pub(super) struct Writer {
     jobs: mpsc::Sender<Job>,
@@ -37,11 +40,12 @@ impl Writer {
         F: FnOnce(&Connection, &mut Vec<StoredEvent>) -> Result<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn, events| {
-            let result = f(conn, events);
-            let ok = result.is_ok();
+        let job: Job = Box::new(move |transaction| {
+            let result = transaction.map(|(conn, events)| f(conn, events));
+            let ok = result.as_ref().is_some_and(Result::is_ok);
             let complete: Completion = Box::new(move |commit| {
-                let _ = tx.send(commit.and(result));
+                let answer = commit.and_then(|()| result.unwrap_or(Err(Error::Closed)));
+                let _ = tx.send(answer);
             });
             (ok, complete)
         });
@@ -69,18 +73,18 @@ fn commit_batch(conn: &Connection, jobs: impl Iterator<Item = Job>, feed: &Commi
     let mut events = Vec::new();
     let mut completions = Vec::new();
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let message = e.to_string();
+        tracing::error!(error = %e, "cannot begin a write transaction");
         for job in jobs {
             // Run nothing: answer each request with the failure.
-            drop(job);
-            tracing::error!(error = %message, "cannot begin a write transaction");
+            let (_, complete) = job(None);
+            complete(Err(Error::CommitFailed(e.to_string())));
         }
         return;
     }
     for job in jobs {
         let mark = events.len();
         let savepoint = conn.execute_batch("SAVEPOINT job");
-        let (ok, complete) = job(conn, &mut events);
+        let (ok, complete) = job(Some((conn, &mut events)));
         let ended = if ok {
             conn.execute_batch("RELEASE job")
         } else {
