@@ -22,6 +22,9 @@ use herald_protocol::{
 use time::OffsetDateTime;
 
 /// Where a backend sends each committed batch of events, in cursor order.
+/// Cursors are made visible in commit order (the SQLite writer is one thread; the
+/// PostgreSQL writer holds a cluster-wide lock from the first statement of a batch
+/// to its commit), so a reader never sees a cursor while a smaller one is pending.
 pub type CommitFeed = tokio::sync::mpsc::UnboundedSender<Vec<StoredEvent>>;
 
 /// Everything the server persists. Methods that change data return only after the
@@ -160,6 +163,16 @@ pub trait Store: Send + Sync + 'static {
         &self,
         user_id: UserId,
         since: Cursor,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>>;
+    /// Every user's events with `after < seq <= through` (no upper bound when
+    /// `None`), oldest first. The fan-out reads it to fill a gap in what reached it
+    /// live; that is exact because each backend makes cursors visible in commit
+    /// order: once an event is visible, so is every event with a smaller cursor.
+    async fn events_between(
+        &self,
+        after: Cursor,
+        through: Option<Cursor>,
         limit: u32,
     ) -> Result<Vec<StoredEvent>>;
     async fn stream_bounds(&self) -> Result<StreamBounds>;

@@ -18,15 +18,34 @@ pub(super) fn since(
          WHERE seq > ?2 AND (user_id = ?1 OR user_id IS NULL)
          ORDER BY seq LIMIT ?3",
     )?;
-    let rows = stmt.query_map((user_id, since, limit), |row| {
+    let rows = stmt.query((user_id, since, limit))?;
+    collect(rows)
+}
+
+pub(super) fn between(
+    conn: &Connection,
+    after: Cursor,
+    through: Option<Cursor>,
+    limit: u32,
+) -> Result<Vec<StoredEvent>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, user_id, created_at, payload FROM events
+         WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+    )?;
+    let rows = stmt.query((after, through.unwrap_or(Cursor::MAX), limit))?;
+    collect(rows)
+}
+
+fn collect(rows: rusqlite::Rows<'_>) -> Result<Vec<StoredEvent>> {
+    rows.mapped(|row| {
         Ok((
             row.get::<_, i64>(0)?,
             row.get::<_, Option<i64>>(1)?,
             row.get::<_, i64>(2)?,
             row.get::<_, String>(3)?,
         ))
-    })?;
-    rows.map(|row| {
+    })
+    .map(|row| {
         let (seq, user_id, at, payload) = row?;
         let event: Event = serde_json::from_str(&payload)
             .map_err(|e| Error::Corrupt(format!("event {seq}: {e}")))?;

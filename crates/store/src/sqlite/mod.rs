@@ -310,6 +310,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn events_between(
+        &self,
+        after: Cursor,
+        through: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>> {
+        self.read(move |conn| events::between(conn, after, through, limit))
+            .await
+    }
+
     async fn stream_bounds(&self) -> Result<StreamBounds> {
         self.read(events::bounds).await
     }
