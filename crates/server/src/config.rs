@@ -28,8 +28,12 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Where the SQLite database and the generated admin password live.
     pub data_dir: PathBuf,
-    /// Storage; empty means `sqlite://<data_dir>/herald.db`.
+    /// Storage: `sqlite:///path/herald.db` or `postgres://…`; empty means
+    /// `sqlite://<data_dir>/herald.db`.
     pub database_url: Option<String>,
+    /// `redis://…` links this node to the others of a cluster (which must share
+    /// a PostgreSQL `database_url`); empty means a single node.
+    pub fanout_url: Option<String>,
     pub registration: Registration,
     /// Notifications and events older than this are purged; clients with an older
     /// cursor are told to resync.
@@ -54,6 +58,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
             data_dir: default_data_dir(),
             database_url: None,
+            fanout_url: None,
             registration: Registration::Closed,
             retention_days: 90,
             admin_password: None,
@@ -76,6 +81,7 @@ const ENV_KEYS: &[&str] = &[
     "listen",
     "data_dir",
     "database_url",
+    "fanout_url",
     "registration",
     "retention_days",
     "admin_password",
@@ -105,10 +111,15 @@ pub struct Flags {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
-    /// `sqlite:///path/to/herald.db` [default: herald.db in the data directory].
+    /// `sqlite:///path/to/herald.db` or `postgres://user@host/db`
+    /// [default: herald.db in the data directory].
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
+    /// `redis://host:6379` to run as one node of a cluster [default: none].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fanout_url: Option<String>,
     /// Whether anyone may register [default: closed].
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -153,19 +164,118 @@ impl Config {
         if self.send_queue == 0 {
             return Err(Error::Config("send_queue must be at least 1".into()));
         }
-        self.sqlite_path().map(|_| ())
+        let database = self.database()?;
+        match self.fanout_url.as_deref() {
+            None | Some("") => Ok(()),
+            Some(url) if !url.starts_with("redis://") && !url.starts_with("rediss://") => Err(
+                Error::Config(format!("fanout_url {url:?} is not supported: use redis://host:6379")),
+            ),
+            Some(_) => match database {
+                Database::Postgres(_) => Ok(()),
+                Database::Sqlite(_) => Err(Error::Config(
+                    "fanout_url links nodes that share one database: set database_url to postgres://…"
+                        .into(),
+                )),
+            },
+        }
     }
 
-    /// The SQLite file to open, from `database_url` or the data directory.
-    pub fn sqlite_path(&self) -> Result<PathBuf, Error> {
+    /// The database to open, from `database_url` or the data directory.
+    pub fn database(&self) -> Result<Database, Error> {
         match self.database_url.as_deref() {
-            None | Some("") => Ok(self.data_dir.join("herald.db")),
+            None | Some("") => Ok(Database::Sqlite(self.data_dir.join("herald.db"))),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(Database::Postgres(url.to_owned()))
+            }
             Some(url) => match url.strip_prefix("sqlite://") {
-                Some(path) if !path.is_empty() => Ok(Path::new(path).to_path_buf()),
+                Some(path) if !path.is_empty() => Ok(Database::Sqlite(Path::new(path).to_path_buf())),
                 _ => Err(Error::Config(format!(
-                    "database_url {url:?} is not supported: use sqlite:///path/to/herald.db"
+                    "database_url {url:?} is not supported: use sqlite:///path/to/herald.db or postgres://user@host/db"
                 ))),
             },
         }
+    }
+
+    /// The fan-out link, if this node is part of a cluster.
+    pub fn fanout_url(&self) -> Option<&str> {
+        self.fanout_url.as_deref().filter(|url| !url.is_empty())
+    }
+}
+
+/// Where a server keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    /// A connection URL.
+    Postgres(String),
+}
+
+/// For logs: the URL without its password.
+impl std::fmt::Display for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(path) => write!(f, "{}", path.display()),
+            Database::Postgres(url) => {
+                let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+                match rest.rsplit_once('@') {
+                    Some((userinfo, host)) if userinfo.contains(':') => {
+                        let user = userinfo.split(':').next().unwrap_or_default();
+                        write!(f, "{scheme}://{user}:***@{host}")
+                    }
+                    _ => f.write_str(url),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(database_url: Option<&str>, fanout_url: Option<&str>) -> Config {
+        Config {
+            database_url: database_url.map(str::to_owned),
+            fanout_url: fanout_url.map(str::to_owned),
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn database_urls_select_the_backend() {
+        let config = with(Some("sqlite:///var/lib/herald/h.db"), None);
+        assert_eq!(
+            config.database().unwrap(),
+            Database::Sqlite("/var/lib/herald/h.db".into())
+        );
+        let config = with(Some("postgres://herald@db/herald"), None);
+        assert!(matches!(config.database().unwrap(), Database::Postgres(_)));
+        let error = with(Some("mysql://db/herald"), None)
+            .validate()
+            .unwrap_err();
+        assert!(error.to_string().contains("not supported"), "{error}");
+    }
+
+    #[test]
+    fn a_cluster_needs_redis_and_a_shared_database() {
+        let error = with(None, Some("redis://127.0.0.1:6379"))
+            .validate()
+            .unwrap_err();
+        assert!(error.to_string().contains("postgres://"), "{error}");
+        let error = with(Some("postgres://db/h"), Some("nats://127.0.0.1"))
+            .validate()
+            .unwrap_err();
+        assert!(error.to_string().contains("redis://"), "{error}");
+        with(Some("postgres://db/h"), Some("redis://127.0.0.1:6379"))
+            .validate()
+            .unwrap();
+    }
+
+    #[test]
+    fn logged_database_urls_hide_the_password() {
+        let shown = Database::Postgres("postgres://herald:s3cret@db:5432/herald".into());
+        assert_eq!(shown.to_string(), "postgres://herald:***@db:5432/herald");
+        let shown = Database::Postgres("postgres://herald@db/herald".into());
+        assert_eq!(shown.to_string(), "postgres://herald@db/herald");
     }
 }

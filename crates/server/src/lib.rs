@@ -25,7 +25,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use config::{Config, Flags, Registration};
+pub use config::{Config, Database, Flags, Registration};
 pub use error::{Error, Result};
 
 use fanout::{Hub, Presence};
@@ -48,23 +48,33 @@ impl Server {
     /// fan-out and retention tasks.
     pub async fn open(config: Config) -> Result<Self> {
         let (feed, commits) = tokio::sync::mpsc::unbounded_channel();
-        let path = config.sqlite_path()?;
-        let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, feed))
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))??;
-        let store: Arc<dyn Store> = Arc::new(store);
+        let store = open_store(config.database()?, feed).await?;
         let metrics = Arc::new(Metrics::default());
         let head = store.stream_bounds().await?.head;
         let (transitions, presence_changes) = tokio::sync::mpsc::unbounded_channel();
         let hub =
             Arc::new(Hub::new(head, config.send_queue, metrics.clone()).with_presence(transitions));
         let presence = Arc::new(Presence::default());
-        let debounce = Duration::from_millis(config.presence_debounce_ms);
+        let presence_setup = fanout::presence::Setup {
+            transitions: presence_changes,
+            debounce: Duration::from_millis(config.presence_debounce_ms),
+            presence: presence.clone(),
+        };
+        let started = fanout::start(
+            store.clone(),
+            hub.clone(),
+            head,
+            commits,
+            presence_setup,
+            config.fanout_url(),
+        )
+        .await?;
         let state = AppState {
             config: Arc::new(config),
             store,
-            hub: hub.clone(),
-            presence: presence.clone(),
+            hub,
+            fanout: started.fanout,
+            presence,
             metrics,
             shutdown: CancellationToken::new(),
         };
@@ -72,17 +82,8 @@ impl Server {
         if let Some(password) = &generated_admin_password {
             write_admin_password(&state.config, password)?;
         }
-        let tasks = vec![
-            fanout::spawn(commits, hub.clone()),
-            fanout::presence::spawn(
-                presence_changes,
-                debounce,
-                presence,
-                state.store.clone(),
-                hub,
-            ),
-            spawn_purge(state.clone()),
-        ];
+        let mut tasks = started.tasks;
+        tasks.push(spawn_purge(state.clone()));
         Ok(Self {
             state,
             generated_admin_password,
@@ -123,6 +124,22 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     Server::open(config).await?.run(listener, shutdown).await
+}
+
+async fn open_store(database: Database, feed: herald_store::CommitFeed) -> Result<Arc<dyn Store>> {
+    Ok(match database {
+        Database::Sqlite(path) => {
+            let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, feed))
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))??;
+            Arc::new(store)
+        }
+        Database::Postgres(_) => {
+            return Err(Error::Config(
+                "this build has no PostgreSQL backend yet".into(),
+            ))
+        }
+    })
 }
 
 /// Keeps a generated admin password where only the server's user can read it.

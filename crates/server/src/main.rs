@@ -41,7 +41,7 @@ async fn run(flags: Flags) -> herald_server::Result<()> {
     tracing::info!(
         "listening on http://{} (database: {})",
         listener.local_addr()?,
-        config.sqlite_path()?.display()
+        config.database()?
     );
     server.run(listener, shutdown_signal()).await?;
     tracing::info!("stopped");

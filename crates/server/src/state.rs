@@ -6,14 +6,17 @@ use herald_store::Store;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::fanout::{Hub, Presence};
+use crate::fanout::{Fanout, Hub, Presence};
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
+    /// This node's connections.
     pub hub: Arc<Hub>,
+    /// Pushes and revocations for every node's connections.
+    pub fanout: Arc<Fanout>,
     /// Which users their contacts see online (`GET /contacts`).
     pub presence: Arc<Presence>,
     pub metrics: Arc<Metrics>,

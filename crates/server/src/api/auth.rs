@@ -37,7 +37,7 @@ pub async fn login(
     security(("bearer" = [])), responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, Session(me): Session) -> Result<StatusCode> {
     state.store.delete_token(me.user.id, me.token.id).await?;
-    state.hub.revoke(me.user.id, Some(me.token.id));
+    state.fanout.revoke(me.user.id, Some(me.token.id));
     Ok(StatusCode::NO_CONTENT)
 }
 

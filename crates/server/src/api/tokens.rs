@@ -54,6 +54,6 @@ pub async fn delete(
     if !state.store.delete_token(me.user.id, id).await? {
         return Err(Error::NotFound(format!("token {id}")));
     }
-    state.hub.revoke(me.user.id, Some(id));
+    state.fanout.revoke(me.user.id, Some(id));
     Ok(StatusCode::NO_CONTENT)
 }

@@ -147,6 +147,14 @@ impl Hub {
         self.metrics.connections.dec();
     }
 
+    /// Every connected user with the tokens their connections were made with.
+    pub fn sessions(&self) -> Vec<(UserId, Vec<i64>)> {
+        self.read()
+            .iter()
+            .map(|(&user, list)| (user, list.iter().map(|c| c.token_id).collect()))
+            .collect()
+    }
+
     /// Number of live connections of a user.
     pub fn connections_of(&self, user_id: UserId) -> usize {
         self.read().get(&user_id).map_or(0, Vec::len)
@@ -193,9 +201,15 @@ impl Hub {
         self.head.send_replace(last.seq);
     }
 
-    /// Pushes a frame that is not part of the stream to some users (or everyone).
+    /// Pushes a frame that is not part of the stream to some users (or everyone)
+    /// on this node.
     pub fn push(&self, users: Option<&[UserId]>, frame: &ServerFrame) {
-        let frame = Utf8Bytes::from(frame.to_json());
+        self.push_json(users, frame.to_json());
+    }
+
+    /// [`Hub::push`] for a frame already serialized (by the node that sent it).
+    pub fn push_json(&self, users: Option<&[UserId]>, frame: String) {
+        let frame = Utf8Bytes::from(frame);
         match users {
             None => self.deliver(None, Outbound::Push(frame)),
             Some(users) => {

@@ -1,29 +1,219 @@
-//! Who gets each committed event.
+//! Who gets each committed event, on this node and (in a cluster) on the others.
 //!
-//! The store hands every committed batch, in cursor order, to one fan-out task;
-//! it serializes each event once and offers the bytes to the live connections it
-//! concerns. In-process today; the Redis fan-out for clusters plugs in here.
+//! The store hands every committed batch to one task, which relays it to the
+//! other nodes and passes it, with what they relay, through the [`Sequencer`] to
+//! the [`Hub`]: the hub serializes each event once per node and offers the bytes
+//! to the live connections it concerns. Alone, a node needs no link; with
+//! `fanout_url` the nodes share one Redis pub/sub channel ([`redis::Link`]).
 
 mod hub;
 pub mod presence;
+mod redis;
+mod sequencer;
 
 pub use hub::{Hub, Outbound, Subscription};
 pub use presence::{Presence, Transition};
 
-use std::sync::Arc;
+use presence::Heard;
+pub use sequencer::Sequencer;
 
-use herald_store::StoredEvent;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use herald_protocol::{ServerFrame, UserId};
+use herald_store::{Store, StoredEvent};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-/// Forwards committed events to the hub until the store shuts down.
-pub fn spawn(
-    mut commits: mpsc::UnboundedReceiver<Vec<StoredEvent>>,
+use self::redis::{Inbound, Link, Message};
+use crate::Result;
+
+/// How often a clustered node reads the store for events no message announced
+/// (one lost while Redis restarted, say); the bound on how late such an event is.
+const CATCH_UP_EVERY: Duration = Duration::from_secs(1);
+
+/// What the rest of the server tells connections outside the event stream; in a
+/// cluster it reaches the other nodes' connections too.
+pub struct Fanout {
     hub: Arc<Hub>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        while let Some(batch) = commits.recv().await {
-            hub.publish(&batch);
+    link: Option<Link>,
+}
+
+impl Fanout {
+    /// Pushes a frame that is not part of the stream to some users (or everyone).
+    pub fn push(&self, users: Option<&[UserId]>, frame: &ServerFrame) {
+        self.hub.push(users, frame);
+        if let Some(link) = &self.link {
+            link.send(Message::Push {
+                users: users.map(<[UserId]>::to_vec),
+                frame: frame.to_json(),
+            });
         }
+    }
+
+    /// Closes the user's connections made with `token_id` (all with `None`) on
+    /// every node. Call it after the change that ended the session is committed.
+    pub fn revoke(&self, user: UserId, token_id: Option<i64>) {
+        self.hub.revoke(user, token_id);
+        if let Some(link) = &self.link {
+            link.send(Message::Revoke {
+                user,
+                token: token_id,
+            });
+        }
+    }
+}
+
+/// The running fan-out: its handle for the rest of the server and its tasks.
+pub struct Started {
+    pub fanout: Arc<Fanout>,
+    pub tasks: Vec<JoinHandle<()>>,
+}
+
+/// Starts the fan-out from `head` (the store's newest cursor): alone, or linked to
+/// the other nodes through the Redis at `fanout_url`.
+pub async fn start(
+    store: Arc<dyn Store>,
+    hub: Arc<Hub>,
+    head: herald_protocol::Cursor,
+    commits: mpsc::UnboundedReceiver<Vec<StoredEvent>>,
+    presence: presence::Setup,
+    fanout_url: Option<&str>,
+) -> Result<Started> {
+    let sequencer = Sequencer::new(store.clone(), hub.clone(), head);
+    let Some(url) = fanout_url else {
+        let mut tasks = vec![tokio::spawn(relay_events(commits, None, None, sequencer))];
+        tasks.extend(presence.spawn(store, hub.clone(), None));
+        return Ok(Started {
+            fanout: Arc::new(Fanout { hub, link: None }),
+            tasks,
+        });
+    };
+    let (inbound_tx, inbound) = mpsc::channel(1024);
+    let (link, mut tasks) = Link::open(url, inbound_tx).await?;
+    let (remote_presence_tx, remote_presence) = mpsc::unbounded_channel();
+    let (remote_events_tx, remote_events) = mpsc::unbounded_channel();
+    tasks.push(tokio::spawn(dispatch(
+        inbound,
+        store.clone(),
+        hub.clone(),
+        remote_events_tx,
+        remote_presence_tx,
+    )));
+    tasks.push(tokio::spawn(relay_events(
+        commits,
+        Some(link.clone()),
+        Some(remote_events),
+        sequencer,
+    )));
+    tasks.extend(presence.spawn(store, hub.clone(), Some((link.clone(), remote_presence))));
+    Ok(Started {
+        fanout: Arc::new(Fanout {
+            hub,
+            link: Some(link),
+        }),
+        tasks,
     })
+}
+
+/// What the events task hears from the link.
+enum Remote {
+    Events(Vec<StoredEvent>),
+    /// Events may have been missed: read the store.
+    CatchUp,
+}
+
+/// Sends this node's commits to the other nodes, and everything (this node's and
+/// theirs) through the sequencer to the hub.
+async fn relay_events(
+    mut commits: mpsc::UnboundedReceiver<Vec<StoredEvent>>,
+    link: Option<Link>,
+    mut remote: Option<mpsc::UnboundedReceiver<Remote>>,
+    mut sequencer: Sequencer,
+) {
+    let mut catch_up = tokio::time::interval(CATCH_UP_EVERY);
+    loop {
+        let result = tokio::select! {
+            batch = commits.recv() => {
+                // The store is gone: the server is stopping.
+                let Some(batch) = batch else { return };
+                if let Some(link) = &link {
+                    link.send(Message::events(&batch));
+                }
+                sequencer.offer(&batch).await
+            }
+            Some(remote) = async { remote.as_mut()?.recv().await }, if remote.is_some() => {
+                match remote {
+                    Remote::Events(batch) => sequencer.offer(&batch).await,
+                    Remote::CatchUp => sequencer.catch_up(None).await,
+                }
+            }
+            _ = catch_up.tick(), if link.is_some() => sequencer.catch_up(None).await,
+        };
+        if let Err(e) = result {
+            // Nothing is lost: the sequencer has not moved past what it could
+            // not read, so the next batch or catch-up reads it again.
+            tracing::warn!(error = %e, "fan-out cannot read events from the store");
+        }
+    }
+}
+
+/// Routes what other nodes say to where it takes effect on this one.
+async fn dispatch(
+    mut inbound: mpsc::Receiver<Inbound>,
+    store: Arc<dyn Store>,
+    hub: Arc<Hub>,
+    events: mpsc::UnboundedSender<Remote>,
+    presence: mpsc::UnboundedSender<Heard>,
+) {
+    while let Some(inbound) = inbound.recv().await {
+        // A send fails only while the server stops.
+        match inbound {
+            Inbound::Relinked => {
+                let _ = events.send(Remote::CatchUp);
+                let _ = presence.send(Heard::Relinked);
+                tokio::spawn(recheck_sessions(store.clone(), hub.clone()));
+            }
+            Inbound::Message { node, message } => match message {
+                Message::Events { events: batch } => {
+                    let batch = batch.into_iter().map(StoredEvent::from).collect();
+                    let _ = events.send(Remote::Events(batch));
+                }
+                Message::Push { users, frame } => hub.push_json(users.as_deref(), frame),
+                Message::Revoke { user, token } => hub.revoke(user, token),
+                message @ (Message::Presence { .. } | Message::Roster { .. } | Message::Hello) => {
+                    let _ = presence.send(Heard::From(node, message));
+                }
+            },
+        }
+    }
+}
+
+/// Ends connections whose session ended while this node could not hear about it
+/// (a revocation published while its Redis link was down).
+async fn recheck_sessions(store: Arc<dyn Store>, hub: Arc<Hub>) {
+    for (user, tokens) in hub.sessions() {
+        let valid = async {
+            let active = store.user_by_id(user).await?.is_some_and(|u| !u.disabled);
+            let tokens: HashSet<i64> = if active {
+                store
+                    .list_tokens(user)
+                    .await?
+                    .iter()
+                    .map(|t| t.id)
+                    .collect()
+            } else {
+                HashSet::new()
+            };
+            Ok::<_, herald_store::Error>(tokens)
+        };
+        match valid.await {
+            Ok(valid) => tokens
+                .into_iter()
+                .filter(|t| !valid.contains(t))
+                .for_each(|t| hub.revoke(user, Some(t))),
+            Err(e) => tracing::warn!(error = %e, user, "cannot re-check sessions"),
+        }
+    }
 }

@@ -142,7 +142,7 @@ pub async fn update_user(
         .await?
         .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
     if ends_sessions {
-        state.hub.revoke(id, None);
+        state.fanout.revoke(id, None);
     }
     Ok(user)
 }
@@ -156,7 +156,7 @@ pub async fn delete_user(state: &AppState, admin: &Principal, id: i64) -> Result
     if !state.store.delete_user(id).await? {
         return Err(Error::NotFound(format!("user {id}")));
     }
-    state.hub.revoke(id, None);
+    state.fanout.revoke(id, None);
     Ok(())
 }
 

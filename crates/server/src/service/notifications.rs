@@ -38,7 +38,7 @@ pub async fn send(
     };
     match new.audience {
         Audience::Broadcast => {
-            state.hub.push(None, &frame);
+            state.fanout.push(None, &frame);
             Ok(SendResult {
                 id: None,
                 recipients: state.hub.connected_users() as i64,
@@ -46,7 +46,7 @@ pub async fn send(
         }
         Audience::Users(names) => {
             let ids = resolve_active(state, &names).await?;
-            state.hub.push(Some(&ids), &frame);
+            state.fanout.push(Some(&ids), &frame);
             Ok(SendResult {
                 id: None,
                 recipients: ids.len() as i64,
