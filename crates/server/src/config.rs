@@ -34,6 +34,9 @@ pub struct Config {
     /// `redis://…` links this node to the others of a cluster (which must share
     /// a PostgreSQL `database_url`); empty means a single node.
     pub fanout_url: Option<String>,
+    /// The Redis pub/sub channel of this cluster, so several clusters (or test
+    /// runs) can share one Redis.
+    pub fanout_channel: String,
     pub registration: Registration,
     /// Notifications and events older than this are purged; clients with an older
     /// cursor are told to resync.
@@ -59,6 +62,7 @@ impl Default for Config {
             data_dir: default_data_dir(),
             database_url: None,
             fanout_url: None,
+            fanout_channel: "herald:fanout".into(),
             registration: Registration::Closed,
             retention_days: 90,
             admin_password: None,
@@ -82,6 +86,7 @@ const ENV_KEYS: &[&str] = &[
     "data_dir",
     "database_url",
     "fanout_url",
+    "fanout_channel",
     "registration",
     "retention_days",
     "admin_password",
@@ -160,6 +165,9 @@ impl Config {
             return Err(Error::Config(
                 "idle_timeout_s must be longer than heartbeat_s, and both above 0".into(),
             ));
+        }
+        if self.fanout_channel.is_empty() {
+            return Err(Error::Config("fanout_channel must not be empty".into()));
         }
         if self.send_queue == 0 {
             return Err(Error::Config("send_queue must be at least 1".into()));

@@ -66,7 +66,9 @@ impl Server {
             head,
             commits,
             presence_setup,
-            config.fanout_url(),
+            config
+                .fanout_url()
+                .map(|url| (url, config.fanout_channel.as_str())),
         )
         .await?;
         let state = AppState {

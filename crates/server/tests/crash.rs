@@ -3,12 +3,12 @@
 //! there, in the list and in the event stream.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use herald_testkit::process::ServerProcess;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
@@ -22,96 +22,8 @@ const KILL_AFTER_ACKS: usize = 1_000;
 const KILL_AFTER: Duration = Duration::from_secs(2);
 /// Bounds each sender even if the kill never came.
 const MAX_SENDS_PER_SENDER: usize = 2_000;
-/// Bounds waiting for a start; a debug build on a busy machine can be slow.
-const START_LIMIT: Duration = Duration::from_secs(60);
 /// Bounds each request, so a wedged connection fails the test instead of hanging it.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A running `herald-server`; dropped, it is killed so a failing test leaves
-/// nothing behind.
-struct ServerProcess {
-    child: Child,
-    url: String,
-    log: PathBuf,
-}
-
-impl ServerProcess {
-    /// Starts the binary on `data_dir` and a free loopback port; returns once
-    /// `/healthz` answers.
-    async fn start(data_dir: &Path, log: PathBuf) -> Self {
-        let port = free_port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_herald-server"));
-        // Only what this test sets may configure the server.
-        for (key, _) in std::env::vars().filter(|(key, _)| key.starts_with("HERALD_")) {
-            command.env_remove(key);
-        }
-        let child = command
-            .arg("--data-dir")
-            .arg(data_dir)
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .env("HERALD_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("server log file"))
-            .spawn()
-            .expect("herald-server starts");
-        let mut server = Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            log,
-        };
-        server.wait_until_healthy().await;
-        server
-    }
-
-    async fn wait_until_healthy(&mut self) {
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + START_LIMIT;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("child status") {
-                panic!("herald-server exited with {status}:\n{}", self.log_text());
-            }
-            let health = http.get(format!("{}/healthz", self.url)).send().await;
-            if health.is_ok_and(|r| r.status().is_success()) {
-                return;
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "herald-server not healthy in {START_LIMIT:?}:\n{}",
-                    self.log_text()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// SIGKILL: no shutdown, no flush, no goodbye.
-    fn kill_9(&mut self) {
-        self.child.kill().expect("SIGKILL herald-server");
-        self.child.wait().expect("reap herald-server");
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free loopback port")
-        .port()
-}
 
 /// A client with (or, to log in, without) a token.
 #[derive(Clone)]
@@ -171,6 +83,14 @@ impl Api {
             ..self.clone()
         }
     }
+}
+
+/// Starts the real binary on `data_dir`.
+async fn start(data_dir: &Path, log: &str) -> ServerProcess {
+    let binary = Path::new(env!("CARGO_BIN_EXE_herald-server"));
+    let args = ["--data-dir".to_owned(), data_dir.display().to_string()];
+    let envs = [("HERALD_ADMIN_PASSWORD", ADMIN_PASSWORD)];
+    ServerProcess::start(binary, &args, &envs, data_dir.with_file_name(log)).await
 }
 
 /// Acknowledged sends: id → title.
@@ -241,7 +161,7 @@ async fn acknowledged_notifications_survive_kill_9() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data_dir = dir.path().join("data");
 
-    let mut server = ServerProcess::start(&data_dir, dir.path().join("first.log")).await;
+    let mut server = start(&data_dir, "first.log").await;
     let admin = Api::new(&server).login("admin", ADMIN_PASSWORD).await;
     let (status, body) = admin
         .post(
@@ -276,7 +196,7 @@ async fn acknowledged_notifications_survive_kill_9() {
         "no send was acknowledged before the kill"
     );
 
-    let server = ServerProcess::start(&data_dir, dir.path().join("second.log")).await;
+    let server = start(&data_dir, "second.log").await;
     let alice = Api::new(&server).login("alice", ALICE_PASSWORD).await;
 
     let listed = listed(&alice).await;

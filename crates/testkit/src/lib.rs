@@ -7,6 +7,8 @@
 //! let mut ws = alice.ws().await;
 //! ```
 
+pub mod postgres;
+pub mod process;
 mod ws;
 
 use std::net::SocketAddr;
@@ -142,21 +144,7 @@ impl TestServer {
     }
 
     pub async fn login(&self, username: &str, password: &str, device: &str) -> TestUser {
-        let response = self
-            .anonymous()
-            .post(
-                "/api/v1/auth/login",
-                json!({"username": username, "password": password, "device": device}),
-            )
-            .await;
-        assert_eq!(response.status, 200, "login {username}: {}", response.body);
-        TestUser {
-            id: response.body["user"]["id"].as_i64().expect("user id"),
-            username: username.to_owned(),
-            token: response.body["token"].as_str().expect("token").to_owned(),
-            base: self.url(),
-            http: self.http.clone(),
-        }
+        TestUser::login_at(&self.url(), username, password, device).await
     }
 
     pub async fn admin(&self) -> TestUser {
@@ -255,6 +243,38 @@ impl TestResponse {
 }
 
 impl TestUser {
+    /// Logs in to the server at `base` (any node of a cluster).
+    pub async fn login_at(base: &str, username: &str, password: &str, device: &str) -> TestUser {
+        let anonymous = TestUser {
+            id: 0,
+            username: String::new(),
+            token: String::new(),
+            base: base.to_owned(),
+            http: reqwest::Client::new(),
+        };
+        let response = anonymous
+            .post(
+                "/api/v1/auth/login",
+                json!({"username": username, "password": password, "device": device}),
+            )
+            .await;
+        assert_eq!(response.status, 200, "login {username}: {}", response.body);
+        TestUser {
+            id: response.body["user"]["id"].as_i64().expect("user id"),
+            username: username.to_owned(),
+            token: response.body["token"].as_str().expect("token").to_owned(),
+            ..anonymous
+        }
+    }
+
+    /// The same session talking to another node.
+    pub fn on(&self, base: &str) -> TestUser {
+        TestUser {
+            base: base.to_owned(),
+            ..self.clone()
+        }
+    }
+
     pub fn with_token(&self, token: &str) -> TestUser {
         TestUser {
             token: token.to_owned(),

@@ -72,17 +72,17 @@ pub struct Started {
 }
 
 /// Starts the fan-out from `head` (the store's newest cursor): alone, or linked to
-/// the other nodes through the Redis at `fanout_url`.
+/// the other nodes through `cluster`, a Redis URL and channel.
 pub async fn start(
     store: Arc<dyn Store>,
     hub: Arc<Hub>,
     head: herald_protocol::Cursor,
     commits: mpsc::UnboundedReceiver<Vec<StoredEvent>>,
     presence: presence::Setup,
-    fanout_url: Option<&str>,
+    cluster: Option<(&str, &str)>,
 ) -> Result<Started> {
     let sequencer = Sequencer::new(store.clone(), hub.clone(), head);
-    let Some(url) = fanout_url else {
+    let Some((url, channel)) = cluster else {
         let mut tasks = vec![tokio::spawn(relay_events(commits, None, None, sequencer))];
         tasks.extend(presence.spawn(store, hub.clone(), None));
         return Ok(Started {
@@ -91,7 +91,7 @@ pub async fn start(
         });
     };
     let (inbound_tx, inbound) = mpsc::channel(1024);
-    let (link, mut tasks) = Link::open(url, inbound_tx).await?;
+    let (link, mut tasks) = Link::open(url, channel, inbound_tx).await?;
     let (remote_presence_tx, remote_presence) = mpsc::unbounded_channel();
     let (remote_events_tx, remote_events) = mpsc::unbounded_channel();
     tasks.push(tokio::spawn(dispatch(

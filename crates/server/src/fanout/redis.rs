@@ -1,4 +1,4 @@
-//! The link between server nodes: one Redis pub/sub channel.
+//! The link between server nodes: one Redis pub/sub channel (`fanout_channel`).
 //!
 //! Each node publishes what its own users' changes mean for everyone else's
 //! connections (committed events, stream-less pushes, ended sessions, presence)
@@ -20,8 +20,6 @@ use tokio::task::JoinHandle;
 
 use crate::{Error, Result};
 
-/// The one channel every node publishes to and subscribes to.
-const CHANNEL: &str = "herald:fanout";
 /// How often an idle subscription is pinged, so a dead link is noticed.
 const PING_EVERY: Duration = Duration::from_secs(5);
 /// Reconnect delays grow to this.
@@ -119,6 +117,7 @@ impl Link {
     /// starts the publisher and subscriber tasks.
     pub async fn open(
         url: &str,
+        channel: &str,
         inbound: mpsc::Sender<Inbound>,
     ) -> Result<(Self, Vec<JoinHandle<()>>)> {
         let client = redis::Client::open(url)
@@ -130,8 +129,13 @@ impl Link {
         let node = rand::random();
         let (outbox, pending) = mpsc::channel(OUTBOX);
         let tasks = vec![
-            tokio::spawn(publish(client.clone(), publisher, pending)),
-            tokio::spawn(subscribe(client, node, inbound)),
+            tokio::spawn(publish(
+                client.clone(),
+                channel.to_owned(),
+                publisher,
+                pending,
+            )),
+            tokio::spawn(subscribe(client, channel.to_owned(), node, inbound)),
         ];
         Ok((Self { node, outbox }, tasks))
     }
@@ -154,6 +158,7 @@ impl Link {
 /// failure.
 async fn publish(
     client: redis::Client,
+    channel: String,
     mut connection: redis::aio::MultiplexedConnection,
     mut pending: mpsc::Receiver<Envelope>,
 ) {
@@ -161,7 +166,7 @@ async fn publish(
         let payload = serde_json::to_string(&envelope).expect("messages always serialize");
         let mut backoff = Backoff::default();
         loop {
-            match connection.publish::<_, _, ()>(CHANNEL, &payload).await {
+            match connection.publish::<_, _, ()>(&channel, &payload).await {
                 Ok(()) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot publish to Redis; retrying");
@@ -177,11 +182,16 @@ async fn publish(
 }
 
 /// Keeps a subscription open for as long as the node runs.
-async fn subscribe(client: redis::Client, node: u64, inbound: mpsc::Sender<Inbound>) {
+async fn subscribe(
+    client: redis::Client,
+    channel: String,
+    node: u64,
+    inbound: mpsc::Sender<Inbound>,
+) {
     let mut backoff = Backoff::default();
     let mut first = true;
     loop {
-        match listen(&client, node, &inbound, &mut first, &mut backoff).await {
+        match listen(&client, &channel, node, &inbound, &mut first, &mut backoff).await {
             Ok(()) => return, // the node is stopping
             Err(e) => {
                 tracing::warn!(error = %e, "Redis fan-out link lost; reconnecting");
@@ -194,13 +204,14 @@ async fn subscribe(client: redis::Client, node: u64, inbound: mpsc::Sender<Inbou
 /// Forwards messages until the link fails (`Err`) or the node stops (`Ok`).
 async fn listen(
     client: &redis::Client,
+    channel: &str,
     node: u64,
     inbound: &mpsc::Sender<Inbound>,
     first: &mut bool,
     backoff: &mut Backoff,
 ) -> redis::RedisResult<()> {
     let mut pubsub = client.get_async_pubsub().await?;
-    pubsub.subscribe(CHANNEL).await?;
+    pubsub.subscribe(channel).await?;
     let (mut sink, mut stream) = pubsub.split();
     backoff.reset();
     if !std::mem::take(first) {

@@ -26,7 +26,7 @@ pub async fn bootstrap_admin(state: &AppState) -> Result<Option<String>> {
     };
     secrets::check_password_policy(&password)
         .map_err(|e| Error::Config(format!("admin_password: {e}")))?;
-    state
+    let created = state
         .store
         .create_user(NewUser {
             username: "admin".into(),
@@ -34,8 +34,13 @@ pub async fn bootstrap_admin(state: &AppState) -> Result<Option<String>> {
             password_hash: secrets::hash_password(password.clone()).await?,
             role: Role::Admin,
         })
-        .await?;
-    Ok(generated.then_some(password))
+        .await;
+    match created {
+        Ok(_) => Ok(generated.then_some(password)),
+        // Another node of a cluster starting at the same moment made it first.
+        Err(herald_store::Error::Conflict(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn register(state: &AppState, request: RegisterRequest) -> Result<User> {
