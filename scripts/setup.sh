@@ -29,6 +29,36 @@ herald_setup() {
   fi
 }
 
+# The PostgreSQL and Redis the store conformance suite and the cluster tests use
+# (127.0.0.1:5432 with trust authentication, 127.0.0.1:6379). Started when they
+# are installed but stopped; installed and configured on a bare machine.
+herald_test_services() {
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    if ! command -v pg_ctlcluster >/dev/null; then
+      echo "==> Installing PostgreSQL"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql
+      local hba
+      hba=$(ls /etc/postgresql/*/main/pg_hba.conf | head -1)
+      sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+    fi
+    echo "==> Starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
+    for _ in $(seq 50); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.2; done
+  fi
+  if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+    if ! command -v redis-server >/dev/null; then
+      echo "==> Installing Redis"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server
+    fi
+    echo "==> Starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+      --dir /tmp --logfile /tmp/herald-test-redis.log
+    for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.2; done
+  fi
+}
+
 # Builds the desktop app's UI into ui/dist, which the herald-desktop crate embeds
 # (it does not compile without it). Quick when node_modules is already current.
 herald_build_ui() {

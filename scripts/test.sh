@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Herald's whole test suite: formatting, lints, then every test (unit, integration
-# over real sockets, the kill -9 crash test, the CLI against a real server), the
+# over real sockets, the kill -9 crash test, the store suite on SQLite and
+# PostgreSQL, a three-node cluster on PostgreSQL + Redis, the CLI against a real
+# server), the
 # desktop UI's unit tests, and the desktop app end to end under Xvfb + D-Bus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +17,8 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "==> cargo test"
+echo "==> cargo test (PostgreSQL and Redis on 127.0.0.1)"
+herald_test_services
 cargo test --workspace --locked
 
 echo "==> Desktop app end to end (Xvfb, D-Bus, tauri-driver)"
