@@ -8,6 +8,8 @@
 //! reads that feed.
 
 mod error;
+mod millis;
+mod rules;
 pub mod sqlite;
 mod types;
 
