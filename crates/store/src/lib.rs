@@ -9,6 +9,7 @@
 
 mod error;
 mod millis;
+pub mod postgres;
 mod rules;
 pub mod sqlite;
 mod types;
