@@ -24,6 +24,7 @@ macro_rules! on_both_backends {
 }
 
 mod chat;
+mod commit_order;
 mod contacts;
 mod events;
 mod harness;
