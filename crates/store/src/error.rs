@@ -22,6 +22,11 @@ pub enum Error {
     Invalid(String),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// No PostgreSQL connection could be had (the server is down or unreachable).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("commit failed: {0}")]
     CommitFailed(String),
     #[error("stored data is corrupt: {0}")]
@@ -30,4 +35,13 @@ pub enum Error {
     Closed,
     #[error("storage I/O error: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl From<deadpool_postgres::PoolError> for Error {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        match e {
+            deadpool_postgres::PoolError::Backend(e) => Error::Postgres(e),
+            other => Error::Unavailable(other.to_string()),
+        }
+    }
 }

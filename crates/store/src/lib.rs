@@ -8,6 +8,9 @@
 //! reads that feed.
 
 mod error;
+mod millis;
+pub mod postgres;
+mod rules;
 pub mod sqlite;
 mod types;
 

@@ -15,6 +15,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::rows::{emit, from_millis, now_millis, user_columns, user_from_row};
 use super::users::active_ids;
+use crate::rules::{check_retry, deletes_for_everyone, direct_key, EarlierSend};
 use crate::{
     unique_ids, ConversationCursor, ConversationFilter, DeleteScope, Error, HistoryRange,
     MessageTarget, MessageView, NewMessage, Result, RoomChange, Sent, StoredEvent,
@@ -100,11 +101,6 @@ fn member_ids(conn: &Connection, conversation: ConversationId) -> Result<Vec<Use
         .query_map([conversation], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(ids)
-}
-
-/// One key per pair, whichever of the two sends first.
-fn direct_key(a: UserId, b: UserId) -> String {
-    format!("{}:{}", a.min(b), a.max(b))
 }
 
 fn user_id_by_name(conn: &Connection, username: &str) -> Result<Option<UserId>> {
@@ -232,16 +228,21 @@ pub(super) fn send(
 /// retry of it. Checked before anything else, so a retry succeeds even if the
 /// peer has since been disabled or the sender left the room.
 fn retry(conn: &Connection, new: &NewMessage) -> Result<Option<Sent>> {
-    let earlier: Option<(MessageId, ConversationId, String, bool)> = conn
+    let earlier = conn
         .prepare_cached(
             "SELECT id, conversation_id, content, deleted FROM messages
              WHERE sender_id = ?1 AND client_id = ?2",
         )?
         .query_row((new.sender, &new.client_id), |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok(EarlierSend {
+                id: r.get(0)?,
+                conversation: r.get(1)?,
+                content: r.get(2)?,
+                deleted: r.get(3)?,
+            })
         })
         .optional()?;
-    let Some((id, conversation, content, deleted)) = earlier else {
+    let Some(earlier) = earlier else {
         return Ok(None);
     };
     let target = match &new.target {
@@ -254,15 +255,9 @@ fn retry(conn: &Connection, new: &NewMessage) -> Result<Option<Sent>> {
             None => None,
         },
     };
-    if deleted || content != new.content || target != Some(conversation) {
-        return Err(Error::Conflict(format!(
-            "client_id {:?} was already used for another message (#{id}); \
-             choose a new client_id for a new message",
-            new.client_id
-        )));
-    }
+    check_retry(new, &earlier, target)?;
     Ok(Some(Sent {
-        message: load_message(conn, id)?,
+        message: load_message(conn, earlier.id)?,
         created: false,
     }))
 }
@@ -579,21 +574,11 @@ fn check_deletable(
                 .optional()?
                 .ok_or_else(|| Error::NotFound(format!("message {id}")))?;
             let own = sender == Some(user);
-            let for_everyone = match scope {
-                DeleteScope::Everyone if !own => {
-                    return Err(Error::Forbidden(format!(
-                        "message {id} is not yours: you can only delete it for yourself"
-                    )))
-                }
-                DeleteScope::Everyone => true,
-                DeleteScope::Me => false,
-                DeleteScope::Natural => own,
-            };
             Ok(Doomed {
                 id,
                 conversation,
                 sender,
-                for_everyone,
+                for_everyone: deletes_for_everyone(scope, id, own)?,
             })
         })
         .collect()

@@ -2,23 +2,10 @@
 
 use herald_protocol::{Event, Role, User, UserId};
 use rusqlite::{Connection, Row};
-use time::OffsetDateTime;
 
 use crate::{Error, Result, StoredEvent};
 
-/// Timestamps are stored as Unix milliseconds: compact, sortable, indexable.
-pub(super) fn to_millis(t: OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-pub(super) fn from_millis(ms: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
-pub(super) fn now_millis() -> i64 {
-    to_millis(OffsetDateTime::now_utc())
-}
+pub(super) use crate::millis::{from_millis, now_millis, to_millis};
 
 /// The columns every user query selects from the table aliased `table`, in the
 /// order [`user_from_row`] reads them.

@@ -1,0 +1,200 @@
+//! The event stream: per-user replay, the fan-out's range reads, bounds,
+//! retention, the commit feed, and group commits that isolate failures.
+
+use std::sync::Arc;
+
+use herald_protocol::{KindFilter, StatusFilter};
+use herald_store::{Audience, Error, ListFilter, PurgeStats, Store, StreamBounds};
+use time::OffsetDateTime;
+use tokio::task::JoinSet;
+
+use crate::harness::{notification, Fixture};
+
+async fn replay_gives_a_user_their_events_and_broadcasts_in_order(f: Fixture) {
+    let [alice, bob] = f.users(["alice", "bob"]).await;
+    f.notify(&["alice"], "1").await;
+    f.notify(&["bob"], "2").await;
+    f.broadcast("3").await;
+    f.notify(&["alice", "bob"], "4").await;
+
+    let alices = f.store.events_since(alice, 0, 100).await.unwrap();
+    assert_eq!(alices.len(), 3);
+    assert!(alices.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(alices.iter().all(|e| e.concerns(alice)));
+    assert_eq!(f.store.events_since(bob, 0, 100).await.unwrap().len(), 3);
+
+    // Resuming after a cursor gives what follows it; the limit holds.
+    let after_first = f.store.events_since(alice, alices[0].seq, 100).await.unwrap();
+    assert_eq!(after_first, alices[1..]);
+    let first_two = f.store.events_since(alice, 0, 2).await.unwrap();
+    assert_eq!(first_two, alices[..2]);
+    let last = alices.last().unwrap().seq;
+    assert!(f.store.events_since(alice, last, 100).await.unwrap().is_empty());
+}
+
+async fn events_between_reads_every_users_events_in_a_cursor_range(f: Fixture) {
+    f.users(["alice", "bob"]).await;
+    for n in 0..4 {
+        f.notify(&["alice", "bob"], &n.to_string()).await;
+    }
+    let all = f.all_events().await;
+    assert_eq!(all.len(), 8);
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
+
+    let middle = f
+        .store
+        .events_between(all[1].seq, Some(all[5].seq), 100)
+        .await
+        .unwrap();
+    assert_eq!(middle, all[2..=5]);
+    let limited = f.store.events_between(all[1].seq, None, 3).await.unwrap();
+    assert_eq!(limited, all[2..5]);
+    let empty = f
+        .store
+        .events_between(all[3].seq, Some(all[3].seq), 100)
+        .await
+        .unwrap();
+    assert!(empty.is_empty());
+}
+
+async fn bounds_and_counts_follow_the_newest_cursor(f: Fixture) {
+    let [alice] = f.users(["alice"]).await;
+    let empty = f.store.stream_bounds().await.unwrap();
+    assert_eq!(
+        empty,
+        StreamBounds {
+            purged_through: 0,
+            head: 0
+        }
+    );
+    let (_, cursor) = f.store.counts(alice).await.unwrap();
+    assert_eq!(cursor, 0);
+
+    f.notify(&["alice"], "1").await;
+    f.broadcast("2").await;
+    let newest = f.all_events().await.last().unwrap().seq;
+    let bounds = f.store.stream_bounds().await.unwrap();
+    assert_eq!(bounds.head, newest);
+    assert_eq!(bounds.purged_through, 0);
+    let (counts, cursor) = f.store.counts(alice).await.unwrap();
+    assert_eq!(cursor, newest);
+    assert_eq!(counts.unread_total, 2);
+}
+
+async fn purge_removes_old_data_and_remembers_how_far(f: Fixture) {
+    let [alice] = f.users(["alice"]).await;
+    f.notify(&["alice"], "old").await;
+    f.broadcast("old broadcast").await;
+    let newest = f.all_events().await.last().unwrap().seq;
+
+    // Nothing is older than the epoch.
+    let none = f.store.purge(OffsetDateTime::UNIX_EPOCH).await.unwrap();
+    assert_eq!(none, PurgeStats::default());
+
+    let stats = f
+        .store
+        .purge(OffsetDateTime::now_utc() + time::Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        stats,
+        PurgeStats {
+            notifications: 2,
+            events: 2
+        }
+    );
+    let bounds = f.store.stream_bounds().await.unwrap();
+    assert_eq!(
+        bounds,
+        StreamBounds {
+            purged_through: newest,
+            head: newest
+        }
+    );
+    assert!(f.all_events().await.is_empty());
+    let listed = f
+        .store
+        .list_notifications(
+            alice,
+            ListFilter {
+                status: StatusFilter::All,
+                kind: KindFilter::All,
+                category: None,
+                before_id: None,
+                since: OffsetDateTime::UNIX_EPOCH,
+                limit: 50,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(listed.items.is_empty());
+
+    // The stream goes on above the purged cursor.
+    f.notify(&["alice"], "new").await;
+    let after = f.all_events().await;
+    assert_eq!(after.len(), 1);
+    assert!(after[0].seq > newest);
+    assert_eq!(f.store.stream_bounds().await.unwrap().head, after[0].seq);
+}
+
+async fn purge_drops_personal_notifications_nobody_keeps(f: Fixture) {
+    let [alice] = f.users(["alice"]).await;
+    let kept = f.notify(&["alice"], "kept").await.notification.id;
+    let gone = f.notify(&["alice"], "gone").await.notification.id;
+    f.store
+        .delete_notifications(alice, herald_protocol::DeleteRequest { ids: vec![gone] })
+        .await
+        .unwrap();
+    let stats = f.store.purge(OffsetDateTime::UNIX_EPOCH).await.unwrap();
+    assert_eq!(stats.notifications, 1);
+    let result = f
+        .store
+        .mark(alice, herald_store::MarkTarget::Ids(vec![kept]), true)
+        .await
+        .unwrap();
+    assert_eq!(result, 1);
+}
+
+/// Many writers at once: the store folds them into group commits, and a request
+/// that fails spoils none of its neighbours.
+async fn a_failing_write_in_a_group_commit_spoils_no_neighbour(mut f: Fixture) {
+    f.users(["alice", "bob"]).await;
+    let store: Arc<dyn Store> = f.store.clone();
+    let mut writes = JoinSet::new();
+    for n in 0..200 {
+        let store = store.clone();
+        writes.spawn(async move {
+            let to = if n % 3 == 0 { "ghost" } else { "alice" };
+            let audience = Audience::Users(vec![to.into(), "bob".into()]);
+            let result = store
+                .insert_notification(notification(audience, &n.to_string()))
+                .await;
+            (n, result)
+        });
+    }
+    let mut stored = 0;
+    for (n, result) in writes.join_all().await {
+        match result {
+            Ok(inserted) if n % 3 != 0 => {
+                assert_eq!(inserted.recipients, 2);
+                stored += 1;
+            }
+            Err(Error::UnknownUsers(names)) if n % 3 == 0 => assert_eq!(names, ["ghost"]),
+            other => panic!("write {n}: {other:?}"),
+        }
+    }
+    assert_eq!(stored, 133);
+    let events = f.all_events().await;
+    assert_eq!(events.len(), 2 * stored);
+    // The feed carried exactly the committed events, in cursor order.
+    assert_eq!(f.fed(), events);
+}
+
+on_both_backends!(
+    replay_gives_a_user_their_events_and_broadcasts_in_order,
+    events_between_reads_every_users_events_in_a_cursor_range,
+    bounds_and_counts_follow_the_newest_cursor,
+    purge_removes_old_data_and_remembers_how_far,
+    purge_drops_personal_notifications_nobody_keeps,
+    a_failing_write_in_a_group_commit_spoils_no_neighbour,
+);

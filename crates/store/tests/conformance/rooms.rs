@@ -1,0 +1,199 @@
+//! Rooms: creation, membership changes by owner and members, who is told.
+
+use herald_protocol::{ConversationKind, Event};
+use herald_store::{ConversationFilter, Error, MessageTarget, RoomChange};
+
+use crate::harness::Fixture;
+
+async fn a_room_starts_with_its_creator_as_owner_and_tells_every_member(f: Fixture) {
+    let [alice, bob, carol, dave] = f.users(["alice", "bob", "carol", "dave"]).await;
+    let room = f
+        .store
+        .create_room(alice, "qa".into(), vec!["carol".into(), "bob".into(), "alice".into()])
+        .await
+        .unwrap();
+    assert_eq!(room.name, "qa");
+    assert_eq!(room.owner.as_deref(), Some("alice"));
+    assert_eq!(room.members, ["alice", "bob", "carol"]);
+    for user in [alice, bob, carol] {
+        let events = f.store.events_since(user, 0, 100).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].event, Event::RoomUpdated { room: room.clone() });
+        assert_eq!(f.store.rooms(user).await.unwrap(), [room.clone()]);
+        let listed = f
+            .store
+            .conversations(user, ConversationFilter::Page { after: None, limit: 50 })
+            .await
+            .unwrap();
+        assert_eq!(listed.items.len(), 1);
+        assert_eq!(listed.items[0].kind, ConversationKind::Room);
+        assert_eq!(listed.items[0].room.as_ref(), Some(&room));
+    }
+    assert!(f.store.rooms(dave).await.unwrap().is_empty());
+    assert!(f.store.events_since(dave, 0, 100).await.unwrap().is_empty());
+}
+
+async fn a_room_naming_a_stranger_is_not_created(f: Fixture) {
+    let [alice] = f.users(["alice"]).await;
+    let result = f
+        .store
+        .create_room(alice, "qa".into(), vec!["ghost".into()])
+        .await;
+    match result {
+        Err(Error::UnknownUsers(names)) => assert_eq!(names, ["ghost"]),
+        other => panic!("{other:?}"),
+    }
+    assert!(f.store.rooms(alice).await.unwrap().is_empty());
+    assert!(f.all_events().await.is_empty());
+}
+
+async fn only_the_owner_adds_and_removes_others_and_members_may_leave(f: Fixture) {
+    let [alice, bob, carol, _] = f.users(["alice", "bob", "carol", "dave"]).await;
+    let room = f
+        .store
+        .create_room(alice, "qa".into(), vec!["bob".into()])
+        .await
+        .unwrap();
+    let before = f.all_events().await.len();
+
+    let refused = [
+        (bob, RoomChange::Add("carol".into()), "forbidden"),
+        (bob, RoomChange::Remove("alice".into()), "forbidden"),
+        (carol, RoomChange::Add("carol".into()), "not found"),
+        (alice, RoomChange::Remove("dave".into()), "not found"),
+        (alice, RoomChange::Add("ghost".into()), "unknown"),
+    ];
+    for (actor, change, expected) in refused {
+        let result = f.store.change_room(actor, room.id, change.clone()).await;
+        let matched = match expected {
+            "forbidden" => matches!(result, Err(Error::Forbidden(_))),
+            "not found" => matches!(result, Err(Error::NotFound(_))),
+            _ => matches!(result, Err(Error::UnknownUsers(_))),
+        };
+        assert!(matched, "{change:?} by {actor}: {result:?}");
+    }
+    assert_eq!(f.all_events().await.len(), before, "refusals tell nobody");
+    assert_eq!(f.store.rooms(alice).await.unwrap(), [room.clone()]);
+
+    // The owner adds Carol; adding her again changes nothing.
+    let grown = f
+        .store
+        .change_room(alice, room.id, RoomChange::Add("carol".into()))
+        .await
+        .unwrap();
+    assert_eq!(grown.members, ["alice", "bob", "carol"]);
+    let events = f.all_events().await.len();
+    let same = f
+        .store
+        .change_room(alice, room.id, RoomChange::Add("carol".into()))
+        .await
+        .unwrap();
+    assert_eq!(same, grown);
+    assert_eq!(f.all_events().await.len(), events);
+
+    // Bob leaves: he is told to drop it, the others see the new member list.
+    let shrunk = f
+        .store
+        .change_room(bob, room.id, RoomChange::Remove("bob".into()))
+        .await
+        .unwrap();
+    assert_eq!(shrunk.members, ["alice", "carol"]);
+    let bobs = f.store.events_since(bob, 0, 100).await.unwrap();
+    assert_eq!(bobs.last().unwrap().event, Event::RoomLeft { room_id: room.id });
+    let carols = f.store.events_since(carol, 0, 100).await.unwrap();
+    assert_eq!(carols.last().unwrap().event, Event::RoomUpdated { room: shrunk });
+    assert!(f.store.rooms(bob).await.unwrap().is_empty());
+    let speak = f
+        .store
+        .send_message(crate::harness::message(bob, MessageTarget::Room(room.id), "hello?"))
+        .await;
+    assert!(matches!(speak, Err(Error::NotFound(_))), "{speak:?}");
+}
+
+async fn the_longest_standing_member_takes_over_when_the_owner_leaves(f: Fixture) {
+    let [alice, bob, _] = f.users(["alice", "bob", "carol"]).await;
+    let room = f
+        .store
+        .create_room(alice, "qa".into(), vec!["bob".into()])
+        .await
+        .unwrap();
+    f.store
+        .change_room(alice, room.id, RoomChange::Add("carol".into()))
+        .await
+        .unwrap();
+    let left = f
+        .store
+        .change_room(alice, room.id, RoomChange::Remove("alice".into()))
+        .await
+        .unwrap();
+    assert_eq!(left.owner.as_deref(), Some("bob"));
+    assert_eq!(left.members, ["bob", "carol"]);
+    // Bob may now manage the room.
+    let removed = f
+        .store
+        .change_room(bob, room.id, RoomChange::Remove("carol".into()))
+        .await
+        .unwrap();
+    assert_eq!(removed.members, ["bob"]);
+}
+
+async fn a_member_who_joins_later_inherits_no_unread_history(f: Fixture) {
+    let [alice, bob, carol] = f.users(["alice", "bob", "carol"]).await;
+    let room = f
+        .store
+        .create_room(alice, "qa".into(), vec!["bob".into()])
+        .await
+        .unwrap();
+    let old = f.say(bob, MessageTarget::Room(room.id), "before carol").await.message;
+    f.store
+        .change_room(alice, room.id, RoomChange::Add("carol".into()))
+        .await
+        .unwrap();
+    let carols = f
+        .store
+        .conversations(carol, ConversationFilter::Page { after: None, limit: 50 })
+        .await
+        .unwrap();
+    assert_eq!(carols.items[0].unread_count, 0);
+    assert_eq!(carols.items[0].read_up_to, old.id);
+    assert_eq!(carols.items[0].last_message.as_ref(), Some(&old));
+    let new = f.say(bob, MessageTarget::Room(room.id), "after carol").await.message;
+    assert_eq!(f.store.counts(carol).await.unwrap().0.chats, 1);
+    assert_eq!(f.store.counts(alice).await.unwrap().0.chats, 2);
+    let events = f.store.events_since(carol, 0, 100).await.unwrap();
+    assert_eq!(events.last().unwrap().event, Event::MessageCreated { message: new });
+}
+
+async fn deleting_a_user_takes_them_out_of_their_rooms(f: Fixture) {
+    let [alice, bob] = f.users(["alice", "bob"]).await;
+    let room = f
+        .store
+        .create_room(alice, "qa".into(), vec!["bob".into()])
+        .await
+        .unwrap();
+    let said = f.say(alice, MessageTarget::Room(room.id), "bye").await.message;
+    f.store.delete_user(alice).await.unwrap();
+    let rooms = f.store.rooms(bob).await.unwrap();
+    assert_eq!(rooms[0].members, ["bob"]);
+    assert_eq!(rooms[0].owner.as_deref(), Some("bob"));
+    let events = f.store.events_since(bob, 0, 100).await.unwrap();
+    assert_eq!(events.last().unwrap().event, Event::RoomUpdated { room: rooms[0].clone() });
+    // Their messages stay, without a sender.
+    let history = f
+        .store
+        .history(bob, room.id, herald_store::HistoryRange { before: None, after: None, limit: 10 })
+        .await
+        .unwrap();
+    assert_eq!(history.items.len(), 1);
+    assert_eq!(history.items[0].id, said.id);
+    assert_eq!(history.items[0].sender, None);
+}
+
+on_both_backends!(
+    a_room_starts_with_its_creator_as_owner_and_tells_every_member,
+    a_room_naming_a_stranger_is_not_created,
+    only_the_owner_adds_and_removes_others_and_members_may_leave,
+    the_longest_standing_member_takes_over_when_the_owner_leaves,
+    a_member_who_joins_later_inherits_no_unread_history,
+    deleting_a_user_takes_them_out_of_their_rooms,
+);
