@@ -259,7 +259,13 @@ pub(super) async fn send(
     let id: MessageId = tx
         .query_one(
             &stmt,
-            &[&conversation, &new.sender, &new.client_id, &new.content, &now],
+            &[
+                &conversation,
+                &new.sender,
+                &new.client_id,
+                &new.content,
+                &now,
+            ],
         )
         .await?
         .try_get(0)?;
@@ -320,11 +326,7 @@ async fn retry(tx: &Transaction<'_>, new: &NewMessage) -> Result<Option<Sent>> {
 }
 
 /// The pair's conversation, created with both as members on first use.
-async fn direct_conversation(
-    tx: &Transaction<'_>,
-    a: UserId,
-    b: UserId,
-) -> Result<ConversationId> {
+async fn direct_conversation(tx: &Transaction<'_>, a: UserId, b: UserId) -> Result<ConversationId> {
     let key = direct_key(a, b);
     if let Some(id) = direct_conversation_id(tx, &key).await? {
         return Ok(id);

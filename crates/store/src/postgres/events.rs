@@ -51,8 +51,8 @@ pub(super) async fn between(
 fn event_from_row(row: &Row) -> Result<StoredEvent> {
     let seq: i64 = row.try_get(0)?;
     let payload: &str = row.try_get(3)?;
-    let event: Event = serde_json::from_str(payload)
-        .map_err(|e| Error::Corrupt(format!("event {seq}: {e}")))?;
+    let event: Event =
+        serde_json::from_str(payload).map_err(|e| Error::Corrupt(format!("event {seq}: {e}")))?;
     Ok(StoredEvent {
         seq,
         user_id: row.try_get(1)?,

@@ -160,9 +160,7 @@ impl Store for PostgresStore {
         let name = name.to_owned();
         self.writer
             .run(move |tx, _| {
-                Box::pin(
-                    async move { users::create_token(tx, user_id, kind, &name, &hash).await },
-                )
+                Box::pin(async move { users::create_token(tx, user_id, kind, &name, &hash).await })
             })
             .await
     }
@@ -215,9 +213,9 @@ impl Store for PostgresStore {
     async fn delete_notifications(&self, user_id: UserId, request: DeleteRequest) -> Result<i64> {
         self.writer
             .run(move |tx, events| {
-                Box::pin(async move {
-                    notifications::delete(tx, events, user_id, &request.ids).await
-                })
+                Box::pin(
+                    async move { notifications::delete(tx, events, user_id, &request.ids).await },
+                )
             })
             .await
     }
@@ -232,9 +230,7 @@ impl Store for PostgresStore {
     async fn remove_contact(&self, owner: UserId, username: &str) -> Result<bool> {
         let username = username.to_owned();
         self.writer
-            .run(move |tx, _| {
-                Box::pin(async move { contacts::remove(tx, owner, &username).await })
-            })
+            .run(move |tx, _| Box::pin(async move { contacts::remove(tx, owner, &username).await }))
             .await
     }
 
@@ -278,9 +274,7 @@ impl Store for PostgresStore {
         up_to: MessageId,
     ) -> Result<i64> {
         self.writer
-            .run(move |tx, events| {
-                Box::pin(chat::mark_read(tx, events, user, conversation, up_to))
-            })
+            .run(move |tx, events| Box::pin(chat::mark_read(tx, events, user, conversation, up_to)))
             .await
     }
 
@@ -315,9 +309,9 @@ impl Store for PostgresStore {
     ) -> Result<Room> {
         self.writer
             .run(move |tx, events| {
-                Box::pin(async move {
-                    chat::create_room(tx, events, creator, &name, &members).await
-                })
+                Box::pin(
+                    async move { chat::create_room(tx, events, creator, &name, &members).await },
+                )
             })
             .await
     }

@@ -350,9 +350,7 @@ async fn mark_all(
     let mut changed = 0;
     if kind.includes(NotificationKind::Personal) {
         let stmt = tx
-            .prepare_cached(
-                "UPDATE recipients SET read = $2 WHERE user_id = $1 AND read <> $2",
-            )
+            .prepare_cached("UPDATE recipients SET read = $2 WHERE user_id = $1 AND read <> $2")
             .await?;
         changed += tx.execute(&stmt, &[&user_id, &read]).await? as i64;
     }

@@ -50,7 +50,10 @@ pub(super) async fn emit(
             "INSERT INTO events (user_id, created_at, payload) VALUES ($1, $2, $3) RETURNING seq",
         )
         .await?;
-    let seq = tx.query_one(&stmt, &[&user_id, &at, &payload]).await?.get(0);
+    let seq = tx
+        .query_one(&stmt, &[&user_id, &at, &payload])
+        .await?
+        .get(0);
     events.push(StoredEvent {
         seq,
         user_id,

@@ -10,7 +10,10 @@ use super::rows::{collect, from_millis, now_millis, user_columns, user_from_row}
 use crate::{Error, NewUser, Principal, Result, StoredEvent, UserChanges, UserRecord};
 
 pub(super) async fn count(db: &impl GenericClient) -> Result<i64> {
-    Ok(db.query_one("SELECT count(*) FROM users", &[]).await?.get(0))
+    Ok(db
+        .query_one("SELECT count(*) FROM users", &[])
+        .await?
+        .get(0))
 }
 
 pub(super) async fn create(tx: &Transaction<'_>, new: &NewUser) -> Result<User> {
@@ -233,7 +236,10 @@ fn token_from_row(row: &Row, offset: usize) -> Result<TokenInfo> {
     })
 }
 
-pub(super) async fn authenticate(db: &impl GenericClient, hash: &[u8]) -> Result<Option<Principal>> {
+pub(super) async fn authenticate(
+    db: &impl GenericClient,
+    hash: &[u8],
+) -> Result<Option<Principal>> {
     let stmt = db
         .prepare_cached(&format!(
             "SELECT {}, t.id, t.name, t.kind, t.created_at
@@ -253,7 +259,10 @@ pub(super) async fn authenticate(db: &impl GenericClient, hash: &[u8]) -> Result
         .transpose()
 }
 
-pub(super) async fn list_tokens(db: &impl GenericClient, user_id: UserId) -> Result<Vec<TokenInfo>> {
+pub(super) async fn list_tokens(
+    db: &impl GenericClient,
+    user_id: UserId,
+) -> Result<Vec<TokenInfo>> {
     let stmt = db
         .prepare_cached(
             "SELECT id, name, kind, created_at FROM tokens WHERE user_id = $1 ORDER BY id",

@@ -192,7 +192,9 @@ async fn commit_batch(pool: &Pool, jobs: Vec<Box<dyn Job>>, feed: &CommitFeed) {
 /// Opens a write transaction holding the cluster-wide write lock.
 async fn begin(client: &mut deadpool_postgres::Client) -> Result<Transaction<'_>> {
     let tx = client.transaction().await?;
-    let lock = tx.prepare_cached("SELECT pg_advisory_xact_lock($1)").await?;
+    let lock = tx
+        .prepare_cached("SELECT pg_advisory_xact_lock($1)")
+        .await?;
     tx.execute(&lock, &[&WRITE_LOCK_KEY]).await?;
     Ok(tx)
 }

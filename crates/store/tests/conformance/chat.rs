@@ -176,7 +176,10 @@ async fn a_first_message_creates_the_direct_conversation_for_both(f: Fixture) {
     }
     // Carol sees none of it.
     assert!(list(&*f.store, carol).await.is_empty());
-    let peek = f.store.history(carol, conversation, range(None, None, 50)).await;
+    let peek = f
+        .store
+        .history(carol, conversation, range(None, None, 50))
+        .await;
     assert!(matches!(peek, Err(Error::NotFound(_))), "{peek:?}");
     // The peer filter finds the pair's conversation, and only theirs.
     let found = f
@@ -218,9 +221,15 @@ async fn a_retried_send_returns_the_same_message_and_a_reused_client_id_conflict
 
 async fn sending_to_oneself_or_a_stranger_is_refused(f: Fixture) {
     let [alice, _] = f.users(["alice", "bob"]).await;
-    let to_self = f.store.send_message(message(alice, to("alice"), "me")).await;
+    let to_self = f
+        .store
+        .send_message(message(alice, to("alice"), "me"))
+        .await;
     assert!(matches!(to_self, Err(Error::Invalid(_))), "{to_self:?}");
-    let to_ghost = f.store.send_message(message(alice, to("ghost"), "boo")).await;
+    let to_ghost = f
+        .store
+        .send_message(message(alice, to("ghost"), "boo"))
+        .await;
     match to_ghost {
         Err(Error::UnknownUsers(names)) => assert_eq!(names, ["ghost"]),
         other => panic!("{other:?}"),
@@ -229,7 +238,10 @@ async fn sending_to_oneself_or_a_stranger_is_refused(f: Fixture) {
         .store
         .send_message(message(alice, MessageTarget::Room(12345), "x"))
         .await;
-    assert!(matches!(to_nowhere, Err(Error::NotFound(_))), "{to_nowhere:?}");
+    assert!(
+        matches!(to_nowhere, Err(Error::NotFound(_))),
+        "{to_nowhere:?}"
+    );
     assert!(list(&*f.store, alice).await.is_empty());
     assert!(f.all_events().await.is_empty());
 }
@@ -242,7 +254,13 @@ async fn history_pages_backwards_and_forwards_without_gaps(f: Fixture) {
         let peer = if n % 2 == 0 { "bob" } else { "alice" };
         ids.push(f.say(sender, to(peer), &format!("m{n}")).await.message.id);
     }
-    let conversation = f.store.conversations(alice, ConversationFilter::Peer(bob)).await.unwrap().items[0].id;
+    let conversation = f
+        .store
+        .conversations(alice, ConversationFilter::Peer(bob))
+        .await
+        .unwrap()
+        .items[0]
+        .id;
     let newest_first: Vec<i64> = ids.iter().rev().copied().collect();
 
     // Backwards from the newest, three at a time.
@@ -268,7 +286,10 @@ async fn history_pages_backwards_and_forwards_without_gaps(f: Fixture) {
         .history(alice, conversation, range(None, Some(ids[1]), 2))
         .await
         .unwrap();
-    assert_eq!(page.items.iter().map(|m| m.id).collect::<Vec<_>>(), [ids[3], ids[2]]);
+    assert_eq!(
+        page.items.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [ids[3], ids[2]]
+    );
     assert_eq!(page.next_cursor, Some(ids[3].to_string()));
     // Between two ids.
     let page = f
@@ -276,7 +297,10 @@ async fn history_pages_backwards_and_forwards_without_gaps(f: Fixture) {
         .history(alice, conversation, range(Some(ids[5]), Some(ids[2]), 50))
         .await
         .unwrap();
-    assert_eq!(page.items.iter().map(|m| m.id).collect::<Vec<_>>(), [ids[4], ids[3]]);
+    assert_eq!(
+        page.items.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [ids[4], ids[3]]
+    );
     assert_eq!(page.next_cursor, None);
 }
 
@@ -286,7 +310,13 @@ async fn reading_moves_the_mark_forward_and_tells_every_member(f: Fixture) {
     for n in 0..4 {
         ids.push(f.say(bob, to("alice"), &format!("m{n}")).await.message.id);
     }
-    let conversation = f.store.conversations(alice, ConversationFilter::Peer(bob)).await.unwrap().items[0].id;
+    let conversation = f
+        .store
+        .conversations(alice, ConversationFilter::Peer(bob))
+        .await
+        .unwrap()
+        .items[0]
+        .id;
     let elsewhere = f.say(carol, to("bob"), "other").await.message;
 
     let read = f
@@ -305,7 +335,11 @@ async fn reading_moves_the_mark_forward_and_tells_every_member(f: Fixture) {
         let events = f.store.events_since(user, 0, 100).await.unwrap();
         assert_eq!(events.last().unwrap().event, receipt);
     }
-    let bobs_view = f.store.conversations(bob, ConversationFilter::Peer(alice)).await.unwrap();
+    let bobs_view = f
+        .store
+        .conversations(bob, ConversationFilter::Peer(alice))
+        .await
+        .unwrap();
     assert_eq!(bobs_view.items[0].peer_read_up_to, Some(ids[2]));
 
     // Backwards is a no-op that tells nobody.
@@ -346,9 +380,16 @@ async fn deletes_reach_everyone_only_for_ones_own_messages(f: Fixture) {
     let before = f.all_events().await.len();
     let forbidden = f
         .store
-        .delete_messages(alice, vec![from_alice.id, from_bob.id], DeleteScope::Everyone)
+        .delete_messages(
+            alice,
+            vec![from_alice.id, from_bob.id],
+            DeleteScope::Everyone,
+        )
         .await;
-    assert!(matches!(forbidden, Err(Error::Forbidden(_))), "{forbidden:?}");
+    assert!(
+        matches!(forbidden, Err(Error::Forbidden(_))),
+        "{forbidden:?}"
+    );
     let hidden = f
         .store
         .delete_messages(alice, vec![from_alice.id, unrelated.id], DeleteScope::Me)
@@ -365,7 +406,10 @@ async fn deletes_reach_everyone_only_for_ones_own_messages(f: Fixture) {
             .unwrap(),
         1
     );
-    assert_eq!(everything(&*f.store, bob, conversation).await, [from_bob.clone()]);
+    assert_eq!(
+        everything(&*f.store, bob, conversation).await,
+        std::slice::from_ref(&from_bob)
+    );
     assert_eq!(everything(&*f.store, alice, conversation).await.len(), 2);
     let bobs_last = f.store.events_since(bob, 0, 100).await.unwrap();
     assert_eq!(
@@ -390,7 +434,10 @@ async fn deletes_reach_everyone_only_for_ones_own_messages(f: Fixture) {
         .await
         .unwrap();
     assert_eq!(f.store.counts(alice).await.unwrap().0.chats, 0);
-    assert_eq!(everything(&*f.store, alice, conversation).await, [from_alice]);
+    assert_eq!(
+        everything(&*f.store, alice, conversation).await,
+        [from_alice]
+    );
     assert!(everything(&*f.store, bob, conversation).await.is_empty());
     for user in [alice, bob] {
         let events = f.store.events_since(user, 0, 100).await.unwrap();
@@ -424,7 +471,7 @@ async fn sent_and_received_lists_span_conversations(f: Fixture) {
         .message_list(alice, MessageView::Received, None, 1)
         .await
         .unwrap();
-    assert_eq!(received.items, [c1.clone()]);
+    assert_eq!(received.items, std::slice::from_ref(&c1));
     let before = received.next_cursor.unwrap().parse().unwrap();
     let rest = f
         .store
@@ -455,7 +502,11 @@ async fn the_conversation_list_pages_newest_first(f: Fixture) {
             .conversations(ids[0], ConversationFilter::Page { after, limit: 2 })
             .await
             .unwrap();
-        seen.extend(page.items.iter().map(|c| c.peer.as_ref().unwrap().username.clone()));
+        seen.extend(
+            page.items
+                .iter()
+                .map(|c| c.peer.as_ref().unwrap().username.clone()),
+        );
         match page.next_cursor {
             Some(cursor) => after = Some(cursor.parse().unwrap()),
             None => break,

@@ -21,7 +21,10 @@ async fn contacts_are_added_once_listed_by_name_and_removed(f: Fixture) {
     f.store.add_contact(alice, "bob").await.unwrap();
     f.store.add_contact(carol, "bob").await.unwrap();
 
-    assert_eq!(names(&f.store.list_contacts(alice).await.unwrap()), ["bob", "carol"]);
+    assert_eq!(
+        names(&f.store.list_contacts(alice).await.unwrap()),
+        ["bob", "carol"]
+    );
     assert!(f.store.list_contacts(bob).await.unwrap().is_empty());
     let mut owners: Vec<UserId> = f.store.contact_owners(bob).await.unwrap();
     owners.sort_unstable();
@@ -91,7 +94,10 @@ async fn a_full_contact_list_refuses_more_but_not_a_re_add(f: Fixture) {
     assert!(matches!(full, Err(Error::Invalid(_))), "{full:?}");
     let (_, added) = f.store.add_contact(alice, "u0").await.unwrap();
     assert!(!added);
-    assert_eq!(f.store.list_contacts(alice).await.unwrap().len(), MAX_CONTACTS);
+    assert_eq!(
+        f.store.list_contacts(alice).await.unwrap().len(),
+        MAX_CONTACTS
+    );
 }
 
 on_both_backends!(

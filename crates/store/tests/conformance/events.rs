@@ -24,12 +24,21 @@ async fn replay_gives_a_user_their_events_and_broadcasts_in_order(f: Fixture) {
     assert_eq!(f.store.events_since(bob, 0, 100).await.unwrap().len(), 3);
 
     // Resuming after a cursor gives what follows it; the limit holds.
-    let after_first = f.store.events_since(alice, alices[0].seq, 100).await.unwrap();
+    let after_first = f
+        .store
+        .events_since(alice, alices[0].seq, 100)
+        .await
+        .unwrap();
     assert_eq!(after_first, alices[1..]);
     let first_two = f.store.events_since(alice, 0, 2).await.unwrap();
     assert_eq!(first_two, alices[..2]);
     let last = alices.last().unwrap().seq;
-    assert!(f.store.events_since(alice, last, 100).await.unwrap().is_empty());
+    assert!(f
+        .store
+        .events_since(alice, last, 100)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn events_between_reads_every_users_events_in_a_cursor_range(f: Fixture) {

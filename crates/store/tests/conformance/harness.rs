@@ -10,7 +10,7 @@ use herald_protocol::{Role, User, UserId};
 use herald_store::postgres::PostgresStore;
 use herald_store::sqlite::SqliteStore;
 use herald_store::{
-    Audience, CommitFeed, Inserted, NewMessage, NewNotification, NewUser, MessageTarget, Sent,
+    Audience, CommitFeed, Inserted, MessageTarget, NewMessage, NewNotification, NewUser, Sent,
     Store, StoredEvent,
 };
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};

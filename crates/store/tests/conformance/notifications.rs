@@ -44,7 +44,10 @@ async fn a_personal_notification_reaches_only_its_recipients(mut f: Fixture) {
     assert!(!sent.notification.read);
 
     for user in [alice, bob] {
-        assert_eq!(list(&f, user, StatusFilter::All).await, [sent.notification.clone()]);
+        assert_eq!(
+            list(&f, user, StatusFilter::All).await,
+            std::slice::from_ref(&sent.notification)
+        );
         assert_eq!(counts(&f, user).await, Counts::new(1, 0, 0));
         let events = f.store.events_since(user, 0, 100).await.unwrap();
         assert_eq!(events.len(), 1);
@@ -58,7 +61,12 @@ async fn a_personal_notification_reaches_only_its_recipients(mut f: Fixture) {
     }
     assert!(list(&f, carol, StatusFilter::All).await.is_empty());
     assert_eq!(counts(&f, carol).await, Counts::default());
-    assert!(f.store.events_since(carol, 0, 100).await.unwrap().is_empty());
+    assert!(f
+        .store
+        .events_since(carol, 0, 100)
+        .await
+        .unwrap()
+        .is_empty());
     // The feed got both events, in cursor order.
     let fed = f.fed();
     assert_eq!(fed.len(), 2);
@@ -81,7 +89,12 @@ async fn a_notification_naming_an_unknown_or_disabled_user_stores_nothing(mut f:
     let result = f
         .store
         .insert_notification(notification(
-            Audience::Users(vec!["zed".into(), "alice".into(), "bob".into(), "ghost".into()]),
+            Audience::Users(vec![
+                "zed".into(),
+                "alice".into(),
+                "bob".into(),
+                "ghost".into(),
+            ]),
             "hello",
         ))
         .await;
@@ -89,7 +102,14 @@ async fn a_notification_naming_an_unknown_or_disabled_user_stores_nothing(mut f:
         Err(Error::UnknownUsers(names)) => assert_eq!(names, ["bob", "ghost", "zed"]),
         other => panic!("expected UnknownUsers, got {other:?}"),
     }
-    let alice = f.store.user_by_name("alice").await.unwrap().unwrap().user.id;
+    let alice = f
+        .store
+        .user_by_name("alice")
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .id;
     assert!(list(&f, alice, StatusFilter::All).await.is_empty());
     assert!(f.all_events().await.is_empty());
     assert!(f.fed().is_empty());
@@ -146,7 +166,14 @@ async fn lists_filter_by_status_kind_and_category_and_page_by_id(f: Fixture) {
     for n in 0..5 {
         let mut new = notification(Audience::Users(vec!["alice".into()]), &format!("p{n}"));
         new.category = Some(if n % 2 == 0 { "test-run" } else { "task" }.into());
-        sent.push(f.store.insert_notification(new).await.unwrap().notification.id);
+        sent.push(
+            f.store
+                .insert_notification(new)
+                .await
+                .unwrap()
+                .notification
+                .id,
+        );
     }
     let broadcast = f.broadcast("b").await.notification.id;
     f.store
@@ -175,7 +202,11 @@ async fn lists_filter_by_status_kind_and_category_and_page_by_id(f: Fixture) {
     assert_eq!(ids(&broadcasts.items), [broadcast]);
     let mut by_category = filter(StatusFilter::All, KindFilter::Personal);
     by_category.category = Some("test-run".into());
-    let page = f.store.list_notifications(alice, by_category).await.unwrap();
+    let page = f
+        .store
+        .list_notifications(alice, by_category)
+        .await
+        .unwrap();
     assert_eq!(ids(&page.items), [sent[4], sent[2], sent[0]]);
 
     // Pages of two, following the cursor, cover everything once.
@@ -185,7 +216,11 @@ async fn lists_filter_by_status_kind_and_category_and_page_by_id(f: Fixture) {
         let mut page_filter = filter(StatusFilter::All, KindFilter::All);
         page_filter.limit = 2;
         page_filter.before_id = before_id;
-        let page = f.store.list_notifications(alice, page_filter).await.unwrap();
+        let page = f
+            .store
+            .list_notifications(alice, page_filter)
+            .await
+            .unwrap();
         assert!(page.items.len() <= 2);
         paged.extend(ids(&page.items));
         match page.next_cursor {
@@ -198,7 +233,13 @@ async fn lists_filter_by_status_kind_and_category_and_page_by_id(f: Fixture) {
     // Only notifications created since the given time.
     let mut recent = filter(StatusFilter::All, KindFilter::All);
     recent.since = OffsetDateTime::now_utc() + time::Duration::hours(1);
-    assert!(f.store.list_notifications(alice, recent).await.unwrap().items.is_empty());
+    assert!(f
+        .store
+        .list_notifications(alice, recent)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
 }
 
 async fn marking_another_users_notification_is_not_found_and_changes_nothing(f: Fixture) {
@@ -212,7 +253,12 @@ async fn marking_another_users_notification_is_not_found_and_changes_nothing(f: 
         assert!(matches!(result, Err(Error::NotFound(_))), "{result:?}");
         let result = f
             .store
-            .delete_notifications(alice, DeleteRequest { ids: vec![mine, theirs] })
+            .delete_notifications(
+                alice,
+                DeleteRequest {
+                    ids: vec![mine, theirs],
+                },
+            )
             .await;
         assert!(matches!(result, Err(Error::NotFound(_))), "{result:?}");
     }
@@ -338,7 +384,12 @@ async fn deleting_hides_for_the_caller_only(f: Fixture) {
     // Deleted once is gone: a second delete or a mark finds nothing.
     let again = f
         .store
-        .delete_notifications(alice, DeleteRequest { ids: vec![broadcast] })
+        .delete_notifications(
+            alice,
+            DeleteRequest {
+                ids: vec![broadcast],
+            },
+        )
         .await;
     assert!(matches!(again, Err(Error::NotFound(_))), "{again:?}");
     let mark = f

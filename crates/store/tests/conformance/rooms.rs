@@ -9,7 +9,11 @@ async fn a_room_starts_with_its_creator_as_owner_and_tells_every_member(f: Fixtu
     let [alice, bob, carol, dave] = f.users(["alice", "bob", "carol", "dave"]).await;
     let room = f
         .store
-        .create_room(alice, "qa".into(), vec!["carol".into(), "bob".into(), "alice".into()])
+        .create_room(
+            alice,
+            "qa".into(),
+            vec!["carol".into(), "bob".into(), "alice".into()],
+        )
         .await
         .unwrap();
     assert_eq!(room.name, "qa");
@@ -19,10 +23,19 @@ async fn a_room_starts_with_its_creator_as_owner_and_tells_every_member(f: Fixtu
         let events = f.store.events_since(user, 0, 100).await.unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].event, Event::RoomUpdated { room: room.clone() });
-        assert_eq!(f.store.rooms(user).await.unwrap(), [room.clone()]);
+        assert_eq!(
+            f.store.rooms(user).await.unwrap(),
+            std::slice::from_ref(&room)
+        );
         let listed = f
             .store
-            .conversations(user, ConversationFilter::Page { after: None, limit: 50 })
+            .conversations(
+                user,
+                ConversationFilter::Page {
+                    after: None,
+                    limit: 50,
+                },
+            )
             .await
             .unwrap();
         assert_eq!(listed.items.len(), 1);
@@ -73,7 +86,10 @@ async fn only_the_owner_adds_and_removes_others_and_members_may_leave(f: Fixture
         assert!(matched, "{change:?} by {actor}: {result:?}");
     }
     assert_eq!(f.all_events().await.len(), before, "refusals tell nobody");
-    assert_eq!(f.store.rooms(alice).await.unwrap(), [room.clone()]);
+    assert_eq!(
+        f.store.rooms(alice).await.unwrap(),
+        std::slice::from_ref(&room)
+    );
 
     // The owner adds Carol; adding her again changes nothing.
     let grown = f
@@ -99,13 +115,23 @@ async fn only_the_owner_adds_and_removes_others_and_members_may_leave(f: Fixture
         .unwrap();
     assert_eq!(shrunk.members, ["alice", "carol"]);
     let bobs = f.store.events_since(bob, 0, 100).await.unwrap();
-    assert_eq!(bobs.last().unwrap().event, Event::RoomLeft { room_id: room.id });
+    assert_eq!(
+        bobs.last().unwrap().event,
+        Event::RoomLeft { room_id: room.id }
+    );
     let carols = f.store.events_since(carol, 0, 100).await.unwrap();
-    assert_eq!(carols.last().unwrap().event, Event::RoomUpdated { room: shrunk });
+    assert_eq!(
+        carols.last().unwrap().event,
+        Event::RoomUpdated { room: shrunk }
+    );
     assert!(f.store.rooms(bob).await.unwrap().is_empty());
     let speak = f
         .store
-        .send_message(crate::harness::message(bob, MessageTarget::Room(room.id), "hello?"))
+        .send_message(crate::harness::message(
+            bob,
+            MessageTarget::Room(room.id),
+            "hello?",
+        ))
         .await;
     assert!(matches!(speak, Err(Error::NotFound(_))), "{speak:?}");
 }
@@ -144,24 +170,39 @@ async fn a_member_who_joins_later_inherits_no_unread_history(f: Fixture) {
         .create_room(alice, "qa".into(), vec!["bob".into()])
         .await
         .unwrap();
-    let old = f.say(bob, MessageTarget::Room(room.id), "before carol").await.message;
+    let old = f
+        .say(bob, MessageTarget::Room(room.id), "before carol")
+        .await
+        .message;
     f.store
         .change_room(alice, room.id, RoomChange::Add("carol".into()))
         .await
         .unwrap();
     let carols = f
         .store
-        .conversations(carol, ConversationFilter::Page { after: None, limit: 50 })
+        .conversations(
+            carol,
+            ConversationFilter::Page {
+                after: None,
+                limit: 50,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(carols.items[0].unread_count, 0);
     assert_eq!(carols.items[0].read_up_to, old.id);
     assert_eq!(carols.items[0].last_message.as_ref(), Some(&old));
-    let new = f.say(bob, MessageTarget::Room(room.id), "after carol").await.message;
+    let new = f
+        .say(bob, MessageTarget::Room(room.id), "after carol")
+        .await
+        .message;
     assert_eq!(f.store.counts(carol).await.unwrap().0.chats, 1);
     assert_eq!(f.store.counts(alice).await.unwrap().0.chats, 2);
     let events = f.store.events_since(carol, 0, 100).await.unwrap();
-    assert_eq!(events.last().unwrap().event, Event::MessageCreated { message: new });
+    assert_eq!(
+        events.last().unwrap().event,
+        Event::MessageCreated { message: new }
+    );
 }
 
 async fn deleting_a_user_takes_them_out_of_their_rooms(f: Fixture) {
@@ -171,17 +212,33 @@ async fn deleting_a_user_takes_them_out_of_their_rooms(f: Fixture) {
         .create_room(alice, "qa".into(), vec!["bob".into()])
         .await
         .unwrap();
-    let said = f.say(alice, MessageTarget::Room(room.id), "bye").await.message;
+    let said = f
+        .say(alice, MessageTarget::Room(room.id), "bye")
+        .await
+        .message;
     f.store.delete_user(alice).await.unwrap();
     let rooms = f.store.rooms(bob).await.unwrap();
     assert_eq!(rooms[0].members, ["bob"]);
     assert_eq!(rooms[0].owner.as_deref(), Some("bob"));
     let events = f.store.events_since(bob, 0, 100).await.unwrap();
-    assert_eq!(events.last().unwrap().event, Event::RoomUpdated { room: rooms[0].clone() });
+    assert_eq!(
+        events.last().unwrap().event,
+        Event::RoomUpdated {
+            room: rooms[0].clone()
+        }
+    );
     // Their messages stay, without a sender.
     let history = f
         .store
-        .history(bob, room.id, herald_store::HistoryRange { before: None, after: None, limit: 10 })
+        .history(
+            bob,
+            room.id,
+            herald_store::HistoryRange {
+                before: None,
+                after: None,
+                limit: 10,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(history.items.len(), 1);

@@ -16,7 +16,10 @@ async fn a_created_user_is_found_by_name_and_id(f: Fixture) {
     let record = f.store.user_by_name("alice").await.unwrap().unwrap();
     assert_eq!(record.user, alice);
     assert_eq!(record.password_hash, "hash of alice");
-    assert_eq!(f.store.user_by_id(alice.id).await.unwrap(), Some(alice.clone()));
+    assert_eq!(
+        f.store.user_by_id(alice.id).await.unwrap(),
+        Some(alice.clone())
+    );
 
     assert!(f.store.user_by_name("bob").await.unwrap().is_none());
     assert!(f.store.user_by_id(alice.id + 1000).await.unwrap().is_none());
@@ -33,7 +36,10 @@ async fn a_taken_username_is_a_conflict_and_changes_nothing(f: Fixture) {
             role: Role::Admin,
         })
         .await;
-    assert!(matches!(again, Err(Error::Conflict(ref m)) if m.contains("alice")), "{again:?}");
+    assert!(
+        matches!(again, Err(Error::Conflict(ref m)) if m.contains("alice")),
+        "{again:?}"
+    );
     assert_eq!(f.store.user_count().await.unwrap(), 1);
     let record = f.store.user_by_name("alice").await.unwrap().unwrap();
     assert_eq!(record.user.display_name, "alice");
@@ -76,7 +82,12 @@ async fn search_matches_name_prefixes_and_marks_contacts(f: Fixture) {
     // `_` and `%` are literal, not wildcards.
     let found = f.store.search_users(alice, "al_", 10).await.unwrap();
     assert_eq!(names(&found), [("al_x".to_string(), false)]);
-    assert!(f.store.search_users(alice, "%", 10).await.unwrap().is_empty());
+    assert!(f
+        .store
+        .search_users(alice, "%", 10)
+        .await
+        .unwrap()
+        .is_empty());
     // The limit holds.
     assert_eq!(f.store.search_users(alice, "a", 2).await.unwrap().len(), 2);
 }
@@ -190,7 +201,12 @@ async fn a_deleted_user_is_gone_with_their_events_and_tokens(f: Fixture) {
     assert!(!f.store.delete_user(alice).await.unwrap());
     assert!(f.store.user_by_id(alice).await.unwrap().is_none());
     assert!(f.store.authenticate(vec![3; 32]).await.unwrap().is_none());
-    assert!(f.store.events_since(alice, 0, 100).await.unwrap().is_empty());
+    assert!(f
+        .store
+        .events_since(alice, 0, 100)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(f.store.events_since(bob, 0, 100).await.unwrap().len(), 1);
     assert_eq!(f.store.user_count().await.unwrap(), 1);
     // The name is free again.
