@@ -18,6 +18,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use herald_store::postgres::PostgresStore;
 use herald_store::sqlite::SqliteStore;
 use herald_store::Store;
 use time::OffsetDateTime;
@@ -136,11 +137,7 @@ async fn open_store(database: Database, feed: herald_store::CommitFeed) -> Resul
                 .map_err(|e| Error::Internal(e.to_string()))??;
             Arc::new(store)
         }
-        Database::Postgres(_) => {
-            return Err(Error::Config(
-                "this build has no PostgreSQL backend yet".into(),
-            ))
-        }
+        Database::Postgres(url) => Arc::new(PostgresStore::open(&url, feed).await?),
     })
 }
 
