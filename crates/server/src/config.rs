@@ -175,7 +175,7 @@ impl Config {
         let database = self.database()?;
         match self.fanout_url.as_deref() {
             None | Some("") => Ok(()),
-            Some(url) if !url.starts_with("redis://") && !url.starts_with("rediss://") => Err(
+            Some(url) if !url.starts_with("redis://") => Err(
                 Error::Config(format!("fanout_url {url:?} is not supported: use redis://host:6379")),
             ),
             Some(_) => match database {

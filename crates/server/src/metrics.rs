@@ -31,6 +31,8 @@ pub struct Metrics {
     pub deliveries: Counter,
     /// Connections closed because they could not keep up.
     pub slow_consumers: Counter,
+    /// Times the Redis link between nodes broke and was re-established.
+    pub fanout_relinks: Counter,
     requests: Family<RouteLabels, Histogram>,
 }
 
@@ -41,6 +43,7 @@ impl Default for Metrics {
         let events = Counter::default();
         let deliveries = Counter::default();
         let slow_consumers = Counter::default();
+        let fanout_relinks = Counter::default();
         let requests = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
         });
@@ -61,6 +64,11 @@ impl Default for Metrics {
             slow_consumers.clone(),
         );
         registry.register(
+            "fanout_relinks",
+            "Times the Redis link to the other nodes was re-established",
+            fanout_relinks.clone(),
+        );
+        registry.register(
             "http_request_duration_seconds",
             "REST request latency",
             requests.clone(),
@@ -71,6 +79,7 @@ impl Default for Metrics {
             events,
             deliveries,
             slow_consumers,
+            fanout_relinks,
             requests,
         }
     }

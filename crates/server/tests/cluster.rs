@@ -71,6 +71,26 @@ impl Cluster {
         &self.urls[node]
     }
 
+    /// Asserts that no running node's Redis link broke: in these tests Redis
+    /// stays up, so a relink would mean the link itself is faulty.
+    async fn assert_links_held(&self) {
+        for (node, process) in self.nodes.iter().enumerate() {
+            if process.is_none() {
+                continue;
+            }
+            let metrics = reqwest::get(format!("{}/metrics", self.url(node)))
+                .await
+                .expect("metrics")
+                .text()
+                .await
+                .expect("metrics body");
+            assert!(
+                metrics.contains("herald_fanout_relinks_total 0"),
+                "node {node} relinked:\n{metrics}"
+            );
+        }
+    }
+
     fn kill_9(&mut self, node: usize) {
         self.nodes[node].take().expect("node running").kill_9();
     }
@@ -207,6 +227,7 @@ async fn users_on_different_nodes_hear_each_other() {
     }
     let after_start: Vec<Cursor> = expected.into_iter().filter(|c| *c > start).collect();
     assert_eq!(seen, after_start);
+    cluster.assert_links_held().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -249,6 +270,7 @@ async fn presence_spans_nodes() {
     );
     drop(bobs);
     assert!(!wait_for_presence(&mut alices, "bob").await, "Bob left");
+    cluster.assert_links_held().await;
 }
 
 async fn wait_for_presence(ws: &mut WsClient, who: &str) -> bool {

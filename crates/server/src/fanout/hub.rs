@@ -155,6 +155,10 @@ impl Hub {
             .collect()
     }
 
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     /// Number of live connections of a user.
     pub fn connections_of(&self, user_id: UserId) -> usize {
         self.read().get(&user_id).map_or(0, Vec::len)

@@ -171,6 +171,7 @@ async fn dispatch(
         // A send fails only while the server stops.
         match inbound {
             Inbound::Relinked => {
+                hub.metrics().fanout_relinks.inc();
                 let _ = events.send(Remote::CatchUp);
                 let _ = presence.send(Heard::Relinked);
                 tokio::spawn(recheck_sessions(store.clone(), hub.clone()));

@@ -246,7 +246,7 @@ async fn listen(
                 }
             }
             _ = ping.tick() => {
-                sink.ping::<String>().await?;
+                sink.ping::<redis::Value>().await?;
             }
         }
     }
