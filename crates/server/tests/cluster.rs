@@ -318,6 +318,31 @@ async fn drain_until(
     }
 }
 
+/// Sends to Alice through a node that is about to be killed, until it stops
+/// answering; only what it acknowledged with a 201 is recorded.
+async fn send_until_gone(sender: TestUser, base: String, acked: Acked) {
+    let http = reqwest::Client::new();
+    for n in 0.. {
+        let response = http
+            .post(format!("{base}/api/v1/notifications"))
+            .bearer_auth(&sender.token)
+            .json(&json!({"to": ["alice"], "title": format!("doomed {n}")}))
+            .send()
+            .await;
+        let Ok(response) = response else { return };
+        if response.status() != 201 {
+            return;
+        }
+        let Ok(body) = response.json::<serde_json::Value>().await else {
+            return;
+        };
+        acked
+            .lock()
+            .unwrap()
+            .insert(body["id"].as_i64().expect("id"));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_whose_node_is_killed_resumes_exactly_on_another() {
     let mut cluster = Cluster::start(3, REDIS).await;
@@ -327,6 +352,12 @@ async fn a_client_whose_node_is_killed_resumes_exactly_on_another() {
     let (mut ws, _) = WsClient::connect_ready(cluster.url(1), &alice.token).await;
 
     let acked: Acked = Arc::default();
+    let doomed: Acked = Arc::default();
+    let doomed_sender = tokio::spawn(send_until_gone(
+        bob.clone(),
+        cluster.url(1).to_owned(),
+        doomed.clone(),
+    ));
     let load = [
         tokio::spawn(send_load(bob, 150, acked.clone())),
         tokio::spawn(send_load(carol, 150, acked.clone())),
@@ -342,8 +373,13 @@ async fn a_client_whose_node_is_killed_resumes_exactly_on_another() {
     for sender in load {
         sender.await.expect("sender finished");
     }
-    let acked = acked.lock().unwrap().clone();
+    doomed_sender.await.expect("sender through the killed node");
+    let mut acked = acked.lock().unwrap().clone();
     assert_eq!(acked.len(), 300);
+    let doomed = doomed.lock().unwrap().clone();
+    assert!(!doomed.is_empty(), "the killed node acknowledged nothing");
+    // What the killed node acknowledged was committed: it arrives too.
+    acked.extend(doomed);
     drain_until(&mut ws, &acked, &mut seen).await;
 
     let stream = stream_cursors(&alice.on(cluster.url(2))).await;
