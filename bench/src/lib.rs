@@ -34,6 +34,7 @@ pub enum Scenario {
     Broadcast,
     Personal,
     Durable,
+    Postgres,
     Crash,
 }
 
@@ -55,6 +56,10 @@ pub struct Plan {
     pub t7_seconds: f64,
     pub durable_workers: usize,
     pub durable_seconds: f64,
+    /// T11: where a throwaway database is created.
+    pub postgres_admin_url: String,
+    /// T11's batched run: recipients per notification.
+    pub postgres_batch: usize,
     pub crash_iterations: usize,
     /// How long to wait for stragglers after the last scheduled send.
     pub drain: Duration,
@@ -85,6 +90,8 @@ impl Plan {
             t7_seconds: 5.0,
             durable_workers: 64,
             durable_seconds: 10.0,
+            postgres_admin_url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
+            postgres_batch: 100,
             crash_iterations: 20,
             drain: Duration::from_secs(20),
             peers: vec![Kind::Node, Kind::Python],
@@ -93,6 +100,7 @@ impl Plan {
                 Scenario::Broadcast,
                 Scenario::Personal,
                 Scenario::Durable,
+                Scenario::Postgres,
                 Scenario::Crash,
             ],
         }
@@ -120,6 +128,7 @@ impl Plan {
             t7_seconds: 0.5,
             durable_workers: 4,
             durable_seconds: 0.5,
+            postgres_batch: 5,
             crash_iterations: 2,
             drain: Duration::from_secs(5),
             peers: Vec::new(),
@@ -234,7 +243,7 @@ pub async fn run(plan: &Plan, launch: &Launch, work_dir: &std::path::Path) -> Re
             http.per_s, http.workers
         );
         let store_dir = work_dir.join("store");
-        let store = scenarios::durable::store(&store_dir, 512, plan.durable_seconds).await?;
+        let store = scenarios::durable::sqlite_store(&store_dir, 512, plan.durable_seconds).await?;
         eprintln!(
             "    store: {:.0}/s with {} tasks",
             store.per_s, store.workers
@@ -244,6 +253,21 @@ pub async fn run(plan: &Plan, launch: &Launch, work_dir: &std::path::Path) -> Re
             http,
             store,
         });
+    }
+    if wants(Scenario::Postgres) {
+        eprintln!("==> T11 PostgreSQL writes");
+        let postgres = scenarios::durable::postgres_store(
+            &plan.postgres_admin_url,
+            plan.postgres_batch,
+            512,
+            plan.durable_seconds,
+        )
+        .await?;
+        eprintln!(
+            "    single: {:.0}/s; {} recipients: {:.0}/s",
+            postgres.single.per_s, postgres.recipients_per_batch, postgres.batched.per_s
+        );
+        results.postgres = Some(postgres);
     }
     if wants(Scenario::Crash) {
         eprintln!("==> T10 kill -9 × {}", plan.crash_iterations);

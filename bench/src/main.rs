@@ -28,6 +28,9 @@ struct Cli {
     broadcast_users: Option<usize>,
     #[arg(long)]
     crash_iterations: Option<usize>,
+    /// PostgreSQL for T11 (a throwaway database is created in it and dropped).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres: String,
     /// Run only these scenarios (repeatable); default all.
     #[arg(long = "scenario", value_enum)]
     scenarios: Vec<Scenario>,
@@ -103,6 +106,7 @@ async fn bench(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(n) = cli.crash_iterations {
         plan.crash_iterations = n;
     }
+    plan.postgres_admin_url = cli.postgres.clone();
     if !cli.scenarios.is_empty() {
         plan.scenarios = cli.scenarios.clone();
     }

@@ -176,6 +176,16 @@ pub struct Durable {
     pub store: Throughput,
 }
 
+/// T11: `Store::insert_notification` on PostgreSQL, in this process.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Postgres {
+    /// One recipient per notification.
+    pub single: Throughput,
+    /// `recipients_per_batch` recipients per notification (one statement).
+    pub batched: Throughput,
+    pub recipients_per_batch: usize,
+}
+
 /// T10.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Crash {
@@ -211,6 +221,7 @@ pub struct Results {
     pub idle: Option<Idle>,
     pub targets: Vec<TargetResults>,
     pub durable: Option<Durable>,
+    pub postgres: Option<Postgres>,
     pub crash: Option<Crash>,
 }
 
@@ -410,10 +421,19 @@ impl Results {
             id: "T11",
             what: "PostgreSQL backend",
             target: "≥ 15k/s single, ≥ 50k/s batched",
-            values: herald_only(Some((
-                "not yet measurable (PostgreSQL not landed)".into(),
-                f64::NAN,
-            ))),
+            values: herald_only(self.postgres.as_ref().map(|p| {
+                (
+                    format!(
+                        "single {}/s; {}-recipient {}/s = {} rows/s ({} tasks)",
+                        thousands(p.single.per_s),
+                        p.recipients_per_batch,
+                        thousands(p.batched.per_s),
+                        thousands(p.batched.per_s * p.recipients_per_batch as f64),
+                        p.single.workers
+                    ),
+                    p.single.per_s,
+                )
+            })),
         });
         rows.push(Row {
             id: "T12",

@@ -120,6 +120,23 @@ fn joined(done: Joined) -> Result<(usize, String)> {
 
 /// One user and a session token in Herald's format (`hrld_` + 32 random bytes,
 /// stored as its SHA-256).
+/// `n` users that never log in (`u0`, `u1`, …), for store-level runs.
+pub async fn plain_users(store: &Arc<dyn Store>, n: usize) -> Result<Vec<String>> {
+    let mut names = Vec::with_capacity(n);
+    for i in 0..n {
+        let user = store
+            .create_user(NewUser {
+                username: format!("u{i}"),
+                display_name: format!("u{i}"),
+                password_hash: "!".into(),
+                role: Role::User,
+            })
+            .await?;
+        names.push(user.username);
+    }
+    Ok(names)
+}
+
 async fn create(store: &Arc<dyn Store>, name: String, role: Role, hash: String) -> Result<String> {
     let user = store
         .create_user(NewUser {

@@ -41,6 +41,10 @@ fn every_scenario_runs_in_smoke_mode_and_loses_no_acknowledged_write() {
 
     assert!(results["durable"]["http"]["accepted"].as_u64().unwrap() > 0);
     assert!(results["durable"]["store"]["accepted"].as_u64().unwrap() > 0);
+    for run in ["single", "batched"] {
+        let accepted = results["postgres"][run]["accepted"].as_u64();
+        assert!(accepted.is_some_and(|n| n > 0), "T11 {run}: {log}");
+    }
     assert_eq!(
         results["crash"]["lost"], 0,
         "acknowledged writes lost: {log}"

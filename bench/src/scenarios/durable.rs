@@ -1,17 +1,19 @@
-//! T9: durable notification writes per second on SQLite (synchronous=FULL),
-//! through the HTTP API and straight at the store.
+//! T9 and T11: durable notification writes per second, on SQLite
+//! (synchronous=FULL) through the HTTP API and straight at the store, and on
+//! PostgreSQL straight at the store.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use herald_store::postgres::PostgresStore;
 use herald_store::sqlite::SqliteStore;
 use herald_store::{Audience, NewNotification, Store};
 use tokio::task::JoinSet;
 
 use crate::load::closed_loop;
-use crate::report::{histogram, Latency, Throughput};
+use crate::report::{histogram, Latency, Postgres, Throughput};
 use crate::target::Target;
 use crate::{Error, Result};
 
@@ -43,31 +45,74 @@ pub async fn http(target: &Target, workers: usize, seconds: f64) -> Result<Throu
     })
 }
 
-/// `workers` tasks calling `Store::insert_notification` on a fresh database in
-/// `dir`, in this process: the write path without HTTP, auth or JSON.
-pub async fn store(dir: &Path, workers: usize, seconds: f64) -> Result<Throughput> {
+/// `workers` tasks calling `Store::insert_notification` on a fresh SQLite
+/// database in `dir`, in this process: the write path without HTTP, auth or JSON.
+pub async fn sqlite_store(dir: &Path, workers: usize, seconds: f64) -> Result<Throughput> {
     let seeded = crate::seed::herald(dir, 1).await?;
     let recipient = seeded.users[0].name.clone();
-    let (feed, mut commits) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move { while commits.recv().await.is_some() {} });
     let path = dir.join("herald.db");
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, feed))
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, drained_feed()))
         .await
         .map_err(|e| Error::Setup(e.to_string()))??;
-    let store: Arc<dyn Store> = Arc::new(store);
+    store_writes(Arc::new(store), vec![recipient], workers, seconds).await
+}
+
+/// T11 on a database created in the PostgreSQL at `admin_url` and dropped
+/// after: one recipient per notification, then `batch` recipients (one statement
+/// writes all their rows).
+pub async fn postgres_store(
+    admin_url: &str,
+    batch: usize,
+    workers: usize,
+    seconds: f64,
+) -> Result<Postgres> {
+    // Dropped (with the database) when this returns.
+    let database = herald_testkit::postgres::TestDatabase::create_at(admin_url).await;
+    let measured = async {
+        let store = PostgresStore::open(&database.url, drained_feed()).await?;
+        let store: Arc<dyn Store> = Arc::new(store);
+        let recipients = crate::seed::plain_users(&store, batch).await?;
+        let single =
+            store_writes(store.clone(), recipients[..1].to_vec(), workers, seconds).await?;
+        let batched = store_writes(store, recipients, workers, seconds).await?;
+        Ok::<_, Error>(Postgres {
+            single,
+            batched,
+            recipients_per_batch: batch,
+        })
+    }
+    .await;
+    drop(database);
+    measured
+}
+
+/// A commit feed nobody reads, drained so it does not grow.
+fn drained_feed() -> herald_store::CommitFeed {
+    let (feed, mut commits) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move { while commits.recv().await.is_some() {} });
+    feed
+}
+
+/// `workers` tasks inserting notifications for `recipients` back to back.
+async fn store_writes(
+    store: Arc<dyn Store>,
+    recipients: Vec<String>,
+    workers: usize,
+    seconds: f64,
+) -> Result<Throughput> {
     let count = Arc::new(AtomicU64::new(0));
     let limit = Duration::from_secs_f64(seconds);
     let started = Instant::now();
     let mut tasks = JoinSet::new();
     for _ in 0..workers {
-        let (store, count, recipient) = (store.clone(), count.clone(), recipient.clone());
+        let (store, count, recipients) = (store.clone(), count.clone(), recipients.clone());
         tasks.spawn(async move {
             let mut latency = histogram();
             while started.elapsed() < limit {
                 let t = Instant::now();
                 let inserted = store
                     .insert_notification(NewNotification {
-                        audience: Audience::Users(vec![recipient.clone()]),
+                        audience: Audience::Users(recipients.clone()),
                         category: None,
                         title: "b".into(),
                         content: "durable".into(),

@@ -13,10 +13,17 @@ pub struct TestDatabase {
     /// The URL of the new database, for `database_url`.
     pub url: String,
     name: String,
+    admin_url: String,
 }
 
 impl TestDatabase {
+    /// In the server named by `HERALD_TEST_POSTGRES` (default: local, trust).
     pub async fn create() -> Self {
+        Self::create_at(&admin_url()).await
+    }
+
+    /// In the server whose `postgres` database `admin_url` names.
+    pub async fn create_at(admin_url: &str) -> Self {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let name = format!(
             "herald_test_{}_{}_{:08x}",
@@ -24,14 +31,14 @@ impl TestDatabase {
             NEXT.fetch_add(1, Ordering::Relaxed),
             rand::random::<u32>()
         );
-        run(&format!("CREATE DATABASE {name}")).await;
-        let admin = admin_url();
-        let base = admin
+        run(admin_url, &format!("CREATE DATABASE {name}")).await;
+        let base = admin_url
             .rsplit_once('/')
-            .map_or(admin.as_str(), |(base, _)| base);
+            .map_or(admin_url, |(base, _)| base);
         Self {
             url: format!("{base}/{name}"),
             name,
+            admin_url: admin_url.to_owned(),
         }
     }
 }
@@ -41,12 +48,13 @@ impl Drop for TestDatabase {
     /// runtime may be gone.
     fn drop(&mut self) {
         let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let admin_url = self.admin_url.clone();
         let dropped = std::thread::spawn(move || {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("a runtime to drop the database")
-                .block_on(run(&sql));
+                .block_on(run(&admin_url, &sql));
         })
         .join();
         if dropped.is_err() {
@@ -56,9 +64,8 @@ impl Drop for TestDatabase {
 }
 
 /// Runs one statement as the admin user.
-async fn run(sql: &str) {
-    let url = admin_url();
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+async fn run(url: &str, sql: &str) {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
         .unwrap_or_else(|e| panic!("PostgreSQL at {url} (set HERALD_TEST_POSTGRES): {e}"));
     let task = tokio::spawn(connection);
