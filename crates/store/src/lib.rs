@@ -11,6 +11,7 @@ mod error;
 mod millis;
 pub mod postgres;
 mod rules;
+mod sql;
 pub mod sqlite;
 mod types;
 

@@ -8,20 +8,7 @@ use crate::{Error, Result, StoredEvent};
 
 pub(super) use crate::millis::{from_millis, now_millis, to_millis};
 
-/// The columns every user query selects from the table aliased `table`, in the
-/// order [`user_from_row`] reads them.
-pub(super) fn user_columns(table: &str) -> String {
-    [
-        "id",
-        "username",
-        "display_name",
-        "role",
-        "disabled",
-        "created_at",
-    ]
-    .map(|column| format!("{table}.{column}"))
-    .join(", ")
-}
+pub(super) use crate::sql::user_columns;
 
 /// Reads a user from [`user_columns`] starting at column `at`.
 pub(super) fn user_from_row(row: &Row, at: usize) -> Result<User> {
