@@ -334,6 +334,36 @@ async fn long_poll_returns_as_soon_as_an_event_commits() {
 }
 
 #[tokio::test]
+async fn a_quiet_pollers_cursor_moves_past_everyone_elses_events() {
+    let server = TestServer::spawn().await;
+    let admin = server.admin().await;
+    let alice = server.user("alice").await;
+    let since = alice.get("/api/v1/events").await.body["cursor"]
+        .as_i64()
+        .unwrap();
+    admin.notify(&["admin"], "for the admin only").await;
+    // The fan-out publishes just after the commit; poll until it has.
+    let mut moved = since;
+    for _ in 0..100 {
+        let page = alice.get(&format!("/api/v1/events?since={since}")).await;
+        assert_eq!(page.body["events"], json!([]));
+        moved = page.body["cursor"].as_i64().unwrap();
+        if moved > since {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(moved > since, "cursor stayed at {since}");
+    // Nothing of Alice's was skipped: her next event comes after it.
+    admin.notify(&["alice"], "for alice").await;
+    let page = alice.get(&format!("/api/v1/events?since={moved}")).await;
+    assert_eq!(
+        page.body["events"][0]["event"]["notification"]["title"],
+        "for alice"
+    );
+}
+
+#[tokio::test]
 async fn a_slow_consumer_is_disconnected_without_slowing_others_and_resumes() {
     let server = TestServer::spawn_with(|c| c.send_queue = 16).await;
     let admin = server.admin().await;

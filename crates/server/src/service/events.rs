@@ -48,10 +48,15 @@ pub async fn poll(state: &AppState, user_id: UserId, query: EventsQuery) -> Resu
     }
     let deadline = tokio::time::Instant::now() + wait;
     let mut head = state.hub.watch_head();
+    // What the hub had published when the store was last read: every event up
+    // to it was committed before that read, so a read that found none of this
+    // user's events may move the poller's cursor there (and a quiet poller never
+    // falls behind the purge horizon into a needless resync).
+    let mut published;
     loop {
         // Mark the head seen before reading, so an event committed after the read
         // wakes the wait below.
-        head.borrow_and_update();
+        published = *head.borrow_and_update();
         let events = state.store.events_since(user_id, since, limit).await?;
         if !events.is_empty() {
             let cursor = events.last().map_or(since, |e| e.seq);
@@ -69,7 +74,7 @@ pub async fn poll(state: &AppState, user_id: UserId, query: EventsQuery) -> Resu
     }
     Ok(EventsPage {
         events: Vec::new(),
-        cursor: since,
+        cursor: since.max(published),
         resync_required: false,
     })
 }
