@@ -133,6 +133,26 @@ pub struct Flags {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<u32>,
+    /// The Redis channel the nodes of this cluster share [default: herald:fanout].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fanout_channel: Option<String>,
+    /// Seconds between WebSocket pings [default: 25].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heartbeat_s: Option<u32>,
+    /// Seconds a silent WebSocket lives [default: 60].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout_s: Option<u32>,
+    /// Frames queued per WebSocket before it is closed as a slow consumer [default: 1024].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_queue: Option<usize>,
+    /// Milliseconds a user stays online to contacts after leaving [default: 3000].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence_debounce_ms: Option<u64>,
 }
 
 impl Config {
@@ -247,6 +267,28 @@ mod tests {
             fanout_url: fanout_url.map(str::to_owned),
             ..Config::default()
         }
+    }
+
+    #[test]
+    fn flags_override_the_file_and_environment() {
+        let flags = Flags::try_parse_from([
+            "herald-server",
+            "--heartbeat-s",
+            "5",
+            "--idle-timeout-s",
+            "12",
+            "--send-queue",
+            "64",
+            "--fanout-channel",
+            "team-a",
+        ])
+        .unwrap();
+        let config = Config::load(&flags).unwrap();
+        assert_eq!(
+            (config.heartbeat_s, config.idle_timeout_s, config.send_queue),
+            (5, 12, 64)
+        );
+        assert_eq!(config.fanout_channel, "team-a");
     }
 
     #[test]
