@@ -33,6 +33,7 @@ pub enum Scenario {
     Idle,
     Broadcast,
     Personal,
+    Chat,
     Durable,
     Postgres,
     Crash,
@@ -54,6 +55,11 @@ pub struct Plan {
     pub t6_seconds: f64,
     pub t7_rates: Vec<f64>,
     pub t7_seconds: f64,
+    /// T8: rooms × members (distinct users), messages per second, seconds.
+    pub chat_rooms: usize,
+    pub chat_members: usize,
+    pub chat_rate: f64,
+    pub chat_seconds: f64,
     pub durable_workers: usize,
     pub durable_seconds: f64,
     /// T11: where a throwaway database is created.
@@ -88,6 +94,10 @@ impl Plan {
             t6_seconds: 10.0,
             t7_rates: vec![2_000.0, 5_000.0, 10_000.0, 15_000.0, 25_000.0, 35_000.0],
             t7_seconds: 5.0,
+            chat_rooms: 1_000,
+            chat_members: 10,
+            chat_rate: 1_000.0,
+            chat_seconds: 10.0,
             durable_workers: 64,
             durable_seconds: 10.0,
             postgres_admin_url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
@@ -99,6 +109,7 @@ impl Plan {
                 Scenario::Idle,
                 Scenario::Broadcast,
                 Scenario::Personal,
+                Scenario::Chat,
                 Scenario::Durable,
                 Scenario::Postgres,
                 Scenario::Crash,
@@ -126,6 +137,10 @@ impl Plan {
             t6_seconds: 0.5,
             t7_rates: vec![100.0, 200.0],
             t7_seconds: 0.5,
+            chat_rooms: 5,
+            chat_members: 3,
+            chat_rate: 20.0,
+            chat_seconds: 0.5,
             durable_workers: 4,
             durable_seconds: 0.5,
             postgres_batch: 5,
@@ -152,12 +167,14 @@ pub async fn run(plan: &Plan, launch: &Launch, work_dir: &std::path::Path) -> Re
     let needs_seed = wants(Scenario::Idle)
         || wants(Scenario::Broadcast)
         || wants(Scenario::Personal)
+        || wants(Scenario::Chat)
         || wants(Scenario::Durable);
     let seeded = if needs_seed {
         let users = plan
             .idle_connections
             .max(plan.broadcast_users)
-            .max(plan.personal_users);
+            .max(plan.personal_users)
+            .max(plan.chat_rooms * plan.chat_members);
         eprintln!("==> seeding {users} users with session tokens");
         let t = Instant::now();
         let seeded = Arc::new(seed::herald(&herald_dir, users).await?);
@@ -232,6 +249,27 @@ pub async fn run(plan: &Plan, launch: &Launch, work_dir: &std::path::Path) -> Re
         results.targets.push(outcome);
     }
 
+    if let (true, Some(seeded)) = (wants(Scenario::Chat), &seeded) {
+        eprintln!(
+            "==> T8 chat: {} rooms × {} members",
+            plan.chat_rooms, plan.chat_members
+        );
+        let rooms =
+            scenarios::chat::seed(&herald_dir, seeded, plan.chat_rooms, plan.chat_members).await?;
+        let target = Target::herald(launch, &herald_dir, seeded.clone()).await?;
+        let chat = scenarios::chat::run(
+            &target,
+            seeded,
+            &rooms,
+            plan.chat_members,
+            plan.chat_rate,
+            plan.chat_seconds,
+            plan.drain.min(Duration::from_secs(10)),
+        )
+        .await;
+        target.stop().await?;
+        results.chat = Some(chat?);
+    }
     if let (true, Some(seeded)) = (wants(Scenario::Durable), &seeded) {
         eprintln!("==> T9 durable writes");
         let target = Target::herald(launch, &herald_dir, seeded.clone()).await?;

@@ -132,7 +132,11 @@ pub struct Personal {
     pub users: usize,
     pub accepted: u64,
     pub refused: u64,
+    /// Receipts: one per receiving connection per message.
     pub received: u64,
+    /// Receipts a complete run has.
+    pub expected: u64,
+    /// Messages per second delivered to all their receivers.
     pub achieved_per_s: f64,
     /// Scheduled send → receipt: the figure the targets are about.
     pub latency: Latency,
@@ -164,6 +168,14 @@ pub struct Throughput {
     pub accepted: u64,
     pub per_s: f64,
     pub latency: Latency,
+}
+
+/// T8: messages to rooms, send → receipt at every member's connection.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Chat {
+    pub rooms: usize,
+    pub members: usize,
+    pub run: Personal,
 }
 
 /// T9.
@@ -220,6 +232,7 @@ pub struct Results {
     pub wall_s: f64,
     pub idle: Option<Idle>,
     pub targets: Vec<TargetResults>,
+    pub chat: Option<Chat>,
     pub durable: Option<Durable>,
     pub postgres: Option<Postgres>,
     pub crash: Option<Crash>,
@@ -379,10 +392,20 @@ impl Results {
             id: "T8",
             what: "chat 1,000 rooms × 10",
             target: "p99 ≤ 10 ms",
-            values: herald_only(Some((
-                "not yet measurable (chat not landed)".into(),
-                f64::NAN,
-            ))),
+            values: herald_only(self.chat.as_ref().map(|c| {
+                (
+                    format!(
+                        "{} at {}/s ({} rooms × {}; {} of {} receipts)",
+                        c.run.latency.brief(),
+                        thousands(c.run.achieved_per_s),
+                        c.rooms,
+                        c.members,
+                        c.run.received,
+                        c.run.expected
+                    ),
+                    c.run.latency.p99_ms,
+                )
+            })),
         });
         let durable = self.durable.as_ref();
         rows.push(Row {

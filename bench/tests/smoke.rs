@@ -39,6 +39,12 @@ fn every_scenario_runs_in_smoke_mode_and_loses_no_acknowledged_write() {
     assert_eq!(personal["received"], personal["accepted"], "{log}");
     assert!(!herald["steps"].as_array().unwrap().is_empty());
 
+    let chat = &results["chat"]["run"];
+    assert!(chat["accepted"].as_u64().unwrap() > 0, "{log}");
+    assert_eq!(
+        chat["received"], chat["expected"],
+        "every member got every message: {log}"
+    );
     assert!(results["durable"]["http"]["accepted"].as_u64().unwrap() > 0);
     assert!(results["durable"]["store"]["accepted"].as_u64().unwrap() > 0);
     for run in ["single", "batched"] {

@@ -2,6 +2,7 @@
 //! what it measured.
 
 pub mod broadcast;
+pub mod chat;
 pub mod crash;
 pub mod durable;
 pub mod idle;

@@ -1,4 +1,5 @@
-//! T6, T7: personal notifications at constant rates, POST → receipt.
+//! T6, T7: personal notifications at constant rates, POST → receipt; and the
+//! same measurement for any request whose stamp reaches receivers (T8's chat).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -6,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
+use crate::http::Request;
 use crate::load::{open_loop, Schedule};
 use crate::procstat;
 use crate::receivers::Receivers;
@@ -16,6 +18,9 @@ use crate::Result;
 
 /// The first message of a run is due this long after the run starts.
 const LEAD: Duration = Duration::from_millis(200);
+
+/// Builds the request for message `seq` around its stamped content.
+pub type Stamped = Arc<dyn Fn(u64, &str) -> Request + Send + Sync>;
 
 /// Receipts of the current run; earlier runs' stragglers are ignored by seq.
 struct Tracker {
@@ -87,6 +92,24 @@ impl<'a> Bench<'a> {
     /// Sends `rate`/s for `seconds`, message `k` to user `k % users`, and waits
     /// up to `drain` for the last receipts.
     pub async fn run(&mut self, rate: f64, seconds: f64, drain: Duration) -> Result<Personal> {
+        let users = self.receivers.connected.max(1);
+        let sender = self.target.sender();
+        let make =
+            move |seq: u64, content: &str| sender.personal((seq % users as u64) as usize, content);
+        self.run_with(rate, seconds, drain, Arc::new(make), 1).await
+    }
+
+    /// Sends `rate`/s for `seconds`, message `seq` built by `make` around its
+    /// stamped content and received by `receivers_each` connections, and waits
+    /// up to `drain` for the last receipts.
+    pub async fn run_with(
+        &mut self,
+        rate: f64,
+        seconds: f64,
+        drain: Duration,
+        make: Stamped,
+        receivers_each: u64,
+    ) -> Result<Personal> {
         let count = (rate * seconds).round().max(1.0) as u64;
         let users = self.receivers.connected.max(1);
         let first_seq = self.next_seq;
@@ -103,7 +126,6 @@ impl<'a> Bench<'a> {
         let pid = self.target.pid();
         let cpu_before = procstat::sample(pid)?;
         let start_ns = t.clock.now_ns() + LEAD.as_nanos() as u64;
-        let sender = self.target.sender();
         // Enough connections for rate × a few ms in flight.
         let workers = ((rate / 40.0) as usize).clamp(16, 512);
         let sent = open_loop(
@@ -117,16 +139,14 @@ impl<'a> Bench<'a> {
             },
             Arc::new(move |s: Stamp| {
                 let seq = s.seq + first_seq;
-                sender.personal(
-                    (seq % users as u64) as usize,
-                    &stamp::content(Stamp { seq, ..s }),
-                )
+                make(seq, &stamp::content(Stamp { seq, ..s }))
             }),
             self.target.sender().accepted(),
         )
         .await?;
         let deadline = Instant::now() + drain;
-        while t.received.load(Ordering::Relaxed) < sent.accepted && Instant::now() < deadline {
+        let expected = sent.accepted * receivers_each;
+        while t.received.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let cpu_after = procstat::sample(pid)?;
@@ -149,7 +169,8 @@ impl<'a> Bench<'a> {
             accepted: sent.accepted,
             refused: sent.refused,
             received,
-            achieved_per_s: received as f64 / span_s,
+            expected,
+            achieved_per_s: received as f64 / receivers_each as f64 / span_s,
             latency,
             from_actual_send,
             ack: Latency::of(&sent.ack),
@@ -164,7 +185,7 @@ impl<'a> Bench<'a> {
             result.from_actual_send.p99_ms,
             result.ack.p99_ms,
             received,
-            sent.accepted
+            expected
         );
         Ok(result)
     }
