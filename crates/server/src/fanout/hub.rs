@@ -12,6 +12,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::Transition;
 use crate::metrics::Metrics;
+use crate::service::principals::PrincipalCache;
+
+/// Tokens whose principals are kept in memory: room for every connection of a
+/// large deployment plus its send-only tokens, at a few hundred bytes each.
+const CACHED_PRINCIPALS: usize = 65_536;
 
 /// What the hub queues for a connection: bytes serialized once, shared by all.
 #[derive(Debug, Clone)]
@@ -50,6 +55,9 @@ pub struct Hub {
     /// Where a user's first connection and last disconnection are reported, for
     /// presence. Sent while the map is locked, so transitions arrive in order.
     transitions: Option<mpsc::UnboundedSender<Transition>>,
+    /// Authenticated tokens. Here, so that every revocation, local or announced by
+    /// another node, reaches it through [`Hub::revoke`].
+    principals: PrincipalCache,
 }
 
 /// A registered connection; dropping it removes the connection from the hub.
@@ -77,7 +85,12 @@ impl Hub {
             queue_size,
             metrics,
             transitions: None,
+            principals: PrincipalCache::new(CACHED_PRINCIPALS),
         }
+    }
+
+    pub fn principals(&self) -> &PrincipalCache {
+        &self.principals
     }
 
     /// Reports presence transitions to `transitions`.
@@ -126,8 +139,11 @@ impl Hub {
     }
 
     /// Closes the user's connections made with `token_id`, or all of them when
-    /// `None`. Call it after the change that ended the session is committed.
+    /// `None`, and forgets the user's cached tokens. Call it after the change
+    /// that ended the session is committed. The cache is forgotten first: a
+    /// connection that registers after the scan below then sees a new epoch.
     pub fn revoke(&self, user_id: UserId, token_id: Option<i64>) {
+        self.principals.forget(user_id);
         if let Some(list) = self.read().get(&user_id) {
             list.iter()
                 .filter(|c| token_id.is_none_or(|t| c.token_id == t))

@@ -32,13 +32,13 @@ pub async fn upgrade(
 ) -> Result<Response> {
     let principal = match bearer_token(&headers) {
         Some(token) => {
-            let principal = accounts::authenticate(&state, token).await?;
+            let (principal, epoch) = accounts::authenticate_at(&state, token).await?;
             if principal.token.kind != TokenKind::Session {
                 return Err(Error::Forbidden(
                     "send-only tokens cannot open the event stream".into(),
                 ));
             }
-            Some(principal)
+            Some((principal, epoch))
         }
         None => None,
     };

@@ -12,6 +12,7 @@ use herald_store::Principal;
 use tokio::time::Instant;
 
 use crate::fanout::{Outbound, Subscription};
+use crate::service::principals::Epoch;
 use crate::service::{accounts, chat, events, notifications};
 use crate::state::AppState;
 use crate::Error;
@@ -41,8 +42,12 @@ enum End {
     Close(u16, &'static str),
 }
 
-pub(super) async fn run(mut socket: WebSocket, state: AppState, principal: Option<Principal>) {
-    let principal = match principal {
+pub(super) async fn run(
+    mut socket: WebSocket,
+    state: AppState,
+    principal: Option<(Principal, Epoch)>,
+) {
+    let (principal, epoch) = match principal {
         Some(principal) => principal,
         None => match authenticate(&mut socket, &state).await {
             Ok(principal) => principal,
@@ -52,9 +57,9 @@ pub(super) async fn run(mut socket: WebSocket, state: AppState, principal: Optio
     let subscription = state.hub.register(principal.user.id, principal.token.id);
     // A session that ended between authentication and registering was revoked
     // before this connection could hear of it: check once more.
-    match state.store.list_tokens(principal.user.id).await {
-        Ok(tokens) if tokens.iter().any(|t| t.id == principal.token.id) => {}
-        Ok(_) => return finish(socket, End::Close(close::POLICY, SESSION_ENDED)).await,
+    match accounts::still_valid(&state, &principal, epoch).await {
+        Ok(true) => {}
+        Ok(false) => return finish(socket, End::Close(close::POLICY, SESSION_ENDED)).await,
         Err(_) => {
             let end = End::Close(close::TRY_AGAIN_LATER, "storage unavailable");
             return finish(socket, end).await;
@@ -98,7 +103,7 @@ async fn written(
 }
 
 /// Waits for `{"type":"auth","token":…}` as the first frame.
-async fn authenticate(socket: &mut WebSocket, state: &AppState) -> Result<Principal, End> {
+async fn authenticate(socket: &mut WebSocket, state: &AppState) -> Result<(Principal, Epoch), End> {
     let first = tokio::time::timeout(AUTH_TIMEOUT, socket.recv()).await;
     let refuse = |message: &str| {
         ServerFrame::Error(ErrorDetail {
@@ -118,8 +123,10 @@ async fn authenticate(socket: &mut WebSocket, state: &AppState) -> Result<Princi
         Ok(_) => return Err(End::Gone),
         Err(_) => return Err(End::Close(close::POLICY, "authentication timed out")),
     };
-    match accounts::authenticate(state, &token).await {
-        Ok(principal) if principal.token.kind == TokenKind::Session => Ok(principal),
+    match accounts::authenticate_at(state, &token).await {
+        Ok((principal, epoch)) if principal.token.kind == TokenKind::Session => {
+            Ok((principal, epoch))
+        }
         Ok(_) => {
             let frame = refuse("send-only tokens cannot open the event stream");
             let _ = socket.send(Message::Text(frame.to_json().into())).await;
