@@ -7,7 +7,7 @@
 mod hub;
 pub mod presence;
 
-pub use hub::{Hub, Outbound, Subscription};
+pub use hub::{CountsChange, Hub, Outbound, Subscription};
 pub use presence::{Presence, Transition};
 
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! One WebSocket connection, from authentication to close.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -11,7 +12,7 @@ use herald_protocol::{
 use herald_store::Principal;
 use tokio::time::Instant;
 
-use crate::fanout::{Outbound, Subscription};
+use crate::fanout::{CountsChange, Outbound, Subscription};
 use crate::service::principals::Epoch;
 use crate::service::{accounts, chat, events, notifications};
 use crate::state::AppState;
@@ -229,7 +230,7 @@ impl Session {
     }
 
     /// Sends a queued item and whatever else is already queued, in one flush.
-    async fn forward(&mut self, first: Outbound) -> Result<(), End> {
+    async fn forward(&mut self, first: Arc<Outbound>) -> Result<(), End> {
         let mut effect = self.feed(first).await?;
         for _ in 1..MAX_COALESCED {
             let Ok(item) = self.subscription.queue.try_recv() else {
@@ -251,39 +252,46 @@ impl Session {
         written(self.socket.flush()).await
     }
 
-    async fn feed(&mut self, item: Outbound) -> Result<CountsEffect, End> {
-        let (frame, effect) = match item {
+    async fn feed(&mut self, item: Arc<Outbound>) -> Result<CountsEffect, End> {
+        let (frame, effect) = match &*item {
             Outbound::Push(frame) => (frame, CountsEffect::None),
-            Outbound::Event {
-                seq,
-                unread_broadcast,
-                frame,
-            } => {
-                if seq <= self.last_sent {
+            Outbound::Event { seq, counts, frame } => {
+                if *seq <= self.last_sent {
                     return Ok(CountsEffect::None);
                 }
-                self.last_sent = seq;
-                (frame, self.counts_effect(seq, unread_broadcast))
+                self.last_sent = *seq;
+                (frame, self.counts_effect(*seq, counts))
             }
         };
-        written(self.socket.feed(Message::Text(frame))).await?;
+        written(self.socket.feed(Message::Text(frame.clone()))).await?;
         Ok(effect)
     }
 
-    fn counts_effect(&mut self, seq: Cursor, unread_broadcast: bool) -> CountsEffect {
+    /// Applies an event's change to the counts, which stay exact because every
+    /// event after `counts_as_of` passes through here in cursor order.
+    fn counts_effect(&mut self, seq: Cursor, change: &CountsChange) -> CountsEffect {
         if seq <= self.counts_as_of {
-            CountsEffect::None
-        } else if unread_broadcast {
-            self.counts = Counts::new(
-                self.counts.personal,
-                self.counts.broadcast + 1,
-                self.counts.chats,
-            );
-            self.counts_as_of = seq;
-            CountsEffect::Changed
-        } else {
-            CountsEffect::Refresh
+            return CountsEffect::None;
         }
+        let Counts {
+            personal,
+            broadcast,
+            chats,
+            ..
+        } = self.counts;
+        self.counts = match change {
+            CountsChange::NewPersonal => Counts::new(personal + 1, broadcast, chats),
+            CountsChange::NewBroadcast => Counts::new(personal, broadcast + 1, chats),
+            CountsChange::NewMessage { sender }
+                if sender.as_deref() == Some(&self.user.username) =>
+            {
+                self.counts
+            }
+            CountsChange::NewMessage { .. } => Counts::new(personal, broadcast, chats + 1),
+            CountsChange::Unknown => return CountsEffect::Refresh,
+        };
+        self.counts_as_of = seq;
+        CountsEffect::Changed
     }
 
     async fn refresh_counts(&mut self) -> Result<(), End> {
