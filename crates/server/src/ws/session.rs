@@ -43,30 +43,47 @@ enum End {
     Close(u16, &'static str),
 }
 
-pub(super) async fn run(
+/// Every idle connection keeps this future for its whole life, so the one-time
+/// and rare steps (admission, the greeting, client requests, closing) run boxed:
+/// their state is allocated while they run instead of sizing every connection.
+pub(super) async fn run(socket: WebSocket, state: AppState, principal: Option<(Principal, Epoch)>) {
+    let Some(mut session) = Box::pin(admit(socket, state, principal)).await else {
+        return;
+    };
+    let end = session.serve().await;
+    Box::pin(finish(session.socket, end)).await;
+}
+
+/// Authenticates (unless the upgrade did) and registers with the hub; `None`
+/// when the connection was refused and closed.
+async fn admit(
     mut socket: WebSocket,
     state: AppState,
     principal: Option<(Principal, Epoch)>,
-) {
+) -> Option<Session> {
     let (principal, epoch) = match principal {
         Some(principal) => principal,
         None => match authenticate(&mut socket, &state).await {
             Ok(principal) => principal,
-            Err(end) => return finish(socket, end).await,
+            Err(end) => {
+                finish(socket, end).await;
+                return None;
+            }
         },
     };
     let subscription = state.hub.register(principal.user.id, principal.token.id);
     // A session that ended between authentication and registering was revoked
     // before this connection could hear of it: check once more.
-    match accounts::still_valid(&state, &principal, epoch).await {
-        Ok(true) => {}
-        Ok(false) => return finish(socket, End::Close(close::POLICY, SESSION_ENDED)).await,
-        Err(_) => {
-            let end = End::Close(close::TRY_AGAIN_LATER, "storage unavailable");
-            return finish(socket, end).await;
-        }
+    let refused = match accounts::still_valid(&state, &principal, epoch).await {
+        Ok(true) => None,
+        Ok(false) => Some(End::Close(close::POLICY, SESSION_ENDED)),
+        Err(_) => Some(End::Close(close::TRY_AGAIN_LATER, "storage unavailable")),
+    };
+    if let Some(end) = refused {
+        finish(socket, end).await;
+        return None;
     }
-    let mut session = Session {
+    Some(Session {
         socket,
         state,
         user: principal.user,
@@ -75,9 +92,7 @@ pub(super) async fn run(
         counts: Counts::default(),
         counts_as_of: 0,
         last_heard: Instant::now(),
-    };
-    let end = session.serve().await;
-    finish(session.socket, end).await;
+    })
 }
 
 async fn finish(mut socket: WebSocket, end: End) {
@@ -166,7 +181,7 @@ enum CountsEffect {
 
 impl Session {
     async fn serve(&mut self) -> End {
-        if let Err(end) = self.greet().await {
+        if let Err(end) = Box::pin(self.greet()).await {
             return end;
         }
         let heartbeat = Duration::from_secs(self.state.config.heartbeat_s.into());
@@ -200,7 +215,7 @@ impl Session {
                 },
                 incoming = self.socket.recv() => {
                     live = true;
-                    self.receive(incoming).await
+                    Box::pin(self.receive(incoming)).await
                 }
                 _ = ticks.tick() => {
                     if self.last_heard.elapsed() > idle_timeout {
