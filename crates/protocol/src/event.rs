@@ -59,15 +59,6 @@ pub enum Event {
     RoomLeft { room_id: ConversationId },
 }
 
-impl Event {
-    /// Whether applying this event can change unread counts other than by a new
-    /// unread broadcast (which clients and the gateway count without asking).
-    pub fn is_broadcast_creation(&self) -> bool {
-        matches!(self, Event::NotificationCreated { notification }
-            if notification.kind == crate::NotificationKind::Broadcast)
-    }
-}
-
 /// An event with its place in the stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct EventEnvelope {

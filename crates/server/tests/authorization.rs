@@ -4,6 +4,7 @@
 
 use futures_util::StreamExt;
 use herald_protocol::{ClientFrame, Counts, Event, ServerFrame};
+use herald_server::service::accounts;
 use herald_testkit::{password_of, TestResponse, TestServer, TestUser, WsClient};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -536,6 +537,11 @@ async fn disabling_a_user_ends_their_sessions_and_refuses_login() {
     let alice = server.user("alice").await;
     let laptop = server.device(&alice, "laptop").await;
     let ci = send_token(&alice, "ci").await;
+    // Each token was just accepted, so the server may hold it in memory.
+    for session in [&alice, &laptop] {
+        assert_eq!(session.get("/api/v1/me").await.status, 200);
+    }
+    ci.notify(&["alice"], "before").await;
 
     let disabled = admin
         .patch(
@@ -562,6 +568,96 @@ async fn disabling_a_user_ends_their_sessions_and_refuses_login() {
         .await
         .assert_refused(403, "forbidden");
     assert_eq!(admin.counts().await, Counts::default());
+}
+
+#[tokio::test]
+async fn a_deleted_token_is_refused_on_its_very_next_request() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let ci = send_token(&alice, "ci").await;
+    ci.notify(&["alice"], "accepted while the token exists")
+        .await;
+    let tokens = alice.get("/api/v1/tokens").await;
+    let id = tokens
+        .body
+        .as_array()
+        .expect("token list")
+        .iter()
+        .find(|t| t["name"] == "ci")
+        .and_then(|t| t["id"].as_i64())
+        .expect("the ci token");
+
+    let deleted = alice.delete(&format!("/api/v1/tokens/{id}")).await;
+
+    assert_eq!(deleted.status, 204, "delete token: {}", deleted.body);
+    ci.post(
+        "/api/v1/notifications",
+        json!({"to": ["alice"], "title": "after"}),
+    )
+    .await
+    .assert_refused(401, "unauthorized");
+}
+
+#[tokio::test]
+async fn a_role_or_name_change_applies_to_the_very_next_request() {
+    let server = TestServer::spawn().await;
+    let admin = server.admin().await;
+    let alice = server.user("alice").await;
+    let create = |name: &str| json!({"username": name, "password": password_of(name)});
+    alice
+        .post("/api/v1/users", create("carol"))
+        .await
+        .assert_refused(403, "forbidden");
+    let path = format!("/api/v1/users/{}", alice.id);
+
+    let promoted = admin.patch(&path, json!({"role": "admin"})).await;
+    assert_eq!(promoted.status, 200, "promote: {}", promoted.body);
+    assert_eq!(
+        alice.post("/api/v1/users", create("carol")).await.status,
+        201
+    );
+
+    let demoted = admin
+        .patch(&path, json!({"role": "user", "display_name": "Alice A."}))
+        .await;
+    assert_eq!(demoted.status, 200, "demote: {}", demoted.body);
+    alice
+        .post("/api/v1/users", create("dave"))
+        .await
+        .assert_refused(403, "forbidden");
+    assert_eq!(
+        alice.get("/api/v1/me").await.body["display_name"],
+        "Alice A."
+    );
+}
+
+/// A connection authenticates, then registers with the hub. A session ended in
+/// between cannot close a connection the hub does not know yet, so the gateway
+/// checks again after registering; this drives those steps in that order.
+#[tokio::test]
+async fn a_session_ended_between_authentication_and_registering_is_caught() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let laptop = server.device(&alice, "laptop").await;
+    let bob = server.user("bob").await;
+    let state = server.state();
+
+    let (ended, epoch) = accounts::authenticate_at(state, &laptop.token)
+        .await
+        .expect("the laptop's session is valid");
+    let logout = laptop.post("/api/v1/auth/logout", json!({})).await;
+    assert_eq!(logout.status, 204, "logout: {}", logout.body);
+    let _registered = state.hub.register(ended.user.id, ended.token.id);
+    assert!(!accounts::still_valid(state, &ended, epoch).await.unwrap());
+
+    // Someone else's logout in between is no reason to close the connection.
+    let (live, epoch) = accounts::authenticate_at(state, &alice.token)
+        .await
+        .expect("alice's desktop session is valid");
+    let logout = bob.post("/api/v1/auth/logout", json!({})).await;
+    assert_eq!(logout.status, 204, "logout: {}", logout.body);
+    let _registered = state.hub.register(live.user.id, live.token.id);
+    assert!(accounts::still_valid(state, &live, epoch).await.unwrap());
 }
 
 #[tokio::test]

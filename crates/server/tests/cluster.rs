@@ -254,6 +254,64 @@ async fn ending_a_session_on_one_node_closes_its_connections_on_others() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_change_on_one_node_applies_on_the_others() {
+    let cluster = Cluster::start(2, REDIS).await;
+    let admin = cluster.admin().await;
+    let alice = cluster.user("alice", 1).await;
+    let promoted = admin
+        .patch(
+            &format!("/api/v1/users/{}", alice.id),
+            json!({"role": "admin"}),
+        )
+        .await;
+    assert_eq!(promoted.status, 200, "{}", promoted.body);
+    // Node 1 caches Alice as an admin…
+    let mut sent = alice
+        .post(
+            "/api/v1/notifications",
+            json!({"broadcast": true, "title": "one"}),
+        )
+        .await;
+    let deadline = Instant::now() + PATIENCE;
+    while sent.status == 403 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        sent = alice
+            .post(
+                "/api/v1/notifications",
+                json!({"broadcast": true, "title": "one"}),
+            )
+            .await;
+    }
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    // …until node 0 demotes her: well before the cache would expire on its own.
+    let demoted = admin
+        .patch(
+            &format!("/api/v1/users/{}", alice.id),
+            json!({"role": "user"}),
+        )
+        .await;
+    assert_eq!(demoted.status, 200, "{}", demoted.body);
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let refused = alice
+            .post(
+                "/api/v1/notifications",
+                json!({"broadcast": true, "title": "two"}),
+            )
+            .await;
+        if refused.status == 403 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node 1 still trusts the old role"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    cluster.assert_links_held().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presence_spans_nodes() {
     let cluster = Cluster::start(2, REDIS).await;
     let alice = cluster.user("alice", 0).await;

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use herald_protocol::{Conversation, Message, Page, Room};
+use herald_server::state::AppState;
 use herald_server::{Config, Registration, Server};
 use herald_store::Store;
 use serde::de::DeserializeOwned;
@@ -29,7 +30,7 @@ pub const ADMIN_PASSWORD: &str = "admin-password";
 
 pub struct TestServer {
     pub addr: SocketAddr,
-    store: Arc<dyn Store>,
+    state: AppState,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<herald_server::Result<()>>>,
     /// Holds the database; removed when the server is dropped.
@@ -58,10 +59,10 @@ impl TestServer {
             .await
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
-        let (store, stop, task) = Self::start(config.clone(), listener).await;
+        let (state, stop, task) = Self::start(config.clone(), listener).await;
         Self {
             addr,
-            store,
+            state,
             stop: Some(stop),
             task: Some(task),
             dir,
@@ -74,17 +75,17 @@ impl TestServer {
         config: Config,
         listener: tokio::net::TcpListener,
     ) -> (
-        Arc<dyn Store>,
+        AppState,
         oneshot::Sender<()>,
         tokio::task::JoinHandle<herald_server::Result<()>>,
     ) {
         let server = Server::open(config).await.expect("server opens");
-        let store = server.state().store.clone();
+        let state = server.state().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(listener, async move {
             let _ = stopped.await;
         }));
-        (store, stop, task)
+        (state, stop, task)
     }
 
     /// Stops the server gracefully and starts it again on the same address and
@@ -113,8 +114,8 @@ impl TestServer {
                 Err(e) => panic!("rebind {}: {e}", self.addr),
             }
         };
-        let (store, stop, task) = Self::start(self.config.clone(), listener).await;
-        self.store = store;
+        let (state, stop, task) = Self::start(self.config.clone(), listener).await;
+        self.state = state;
         self.stop = Some(stop);
         self.task = Some(task);
     }
@@ -129,7 +130,13 @@ impl TestServer {
 
     /// Direct access to storage, for what no route does (e.g. forcing a purge).
     pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
+        &self.state.store
+    }
+
+    /// The server's shared state, to drive a service step by step where the
+    /// order of two events matters (a race no request sequence can produce).
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// A client with no token.

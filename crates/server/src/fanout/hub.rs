@@ -5,26 +5,62 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use axum::extract::ws::Utf8Bytes;
-use herald_protocol::{Cursor, Event, ServerFrame, UserId};
+use herald_protocol::{Cursor, Event, NotificationKind, ServerFrame, UserId};
 use herald_store::StoredEvent;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::Transition;
 use crate::metrics::Metrics;
+use crate::service::principals::PrincipalCache;
 
-/// What the hub queues for a connection: bytes serialized once, shared by all.
-#[derive(Debug, Clone)]
+/// Tokens whose principals are kept in memory: room for every connection of a
+/// large deployment plus its send-only tokens, at a few hundred bytes each.
+const CACHED_PRINCIPALS: usize = 65_536;
+
+/// What the hub queues for a connection: built once per event and shared by
+/// every connection it goes to, so a delivery is a reference count and a queue
+/// slot stays one pointer wide.
+#[derive(Debug)]
 pub enum Outbound {
     Event {
         seq: Cursor,
-        /// A new broadcast is unread for everyone: the session can bump its counts
-        /// without asking the store.
-        unread_broadcast: bool,
+        counts: CountsChange,
         frame: Utf8Bytes,
     },
     /// A frame outside the stream (desktop popups, presence).
     Push(Utf8Bytes),
+}
+
+/// How an event moves the unread counts of the user it is delivered to. Worked
+/// out once per event, so a session keeps its counts exact without asking the
+/// store for every event it forwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CountsChange {
+    /// A new personal notification: unread for its recipient.
+    NewPersonal,
+    /// A new broadcast: unread for everyone.
+    NewBroadcast,
+    /// A new chat message: unread for every member but its sender.
+    NewMessage { sender: Option<String> },
+    /// It depends on the state before the change (a read, an unread, a
+    /// delete…), which only the store knows.
+    Unknown,
+}
+
+impl CountsChange {
+    fn of(event: &Event) -> Self {
+        match event {
+            Event::NotificationCreated { notification } => match notification.kind {
+                NotificationKind::Personal => Self::NewPersonal,
+                NotificationKind::Broadcast => Self::NewBroadcast,
+            },
+            Event::MessageCreated { message } => Self::NewMessage {
+                sender: message.sender.clone(),
+            },
+            _ => Self::Unknown,
+        }
+    }
 }
 
 struct Connection {
@@ -32,7 +68,7 @@ struct Connection {
     /// The session token the connection authenticated with, so ending that one
     /// session (logout, a revoked device) closes just its connections.
     token_id: i64,
-    queue: mpsc::Sender<Outbound>,
+    queue: mpsc::Sender<Arc<Outbound>>,
     /// Cancelled when the queue overflows: the session closes and the client
     /// resumes from its cursor, instead of the hub waiting on a slow socket.
     kicked: CancellationToken,
@@ -50,6 +86,9 @@ pub struct Hub {
     /// Where a user's first connection and last disconnection are reported, for
     /// presence. Sent while the map is locked, so transitions arrive in order.
     transitions: Option<mpsc::UnboundedSender<Transition>>,
+    /// Authenticated tokens. Here, so that every revocation, local or announced by
+    /// another node, reaches it through [`Hub::revoke`].
+    principals: PrincipalCache,
 }
 
 /// A registered connection; dropping it removes the connection from the hub.
@@ -57,7 +96,7 @@ pub struct Subscription {
     hub: Arc<Hub>,
     user_id: UserId,
     id: u64,
-    pub queue: mpsc::Receiver<Outbound>,
+    pub queue: mpsc::Receiver<Arc<Outbound>>,
     pub kicked: CancellationToken,
     pub revoked: CancellationToken,
 }
@@ -77,7 +116,12 @@ impl Hub {
             queue_size,
             metrics,
             transitions: None,
+            principals: PrincipalCache::new(CACHED_PRINCIPALS),
         }
+    }
+
+    pub fn principals(&self) -> &PrincipalCache {
+        &self.principals
     }
 
     /// Reports presence transitions to `transitions`.
@@ -126,8 +170,11 @@ impl Hub {
     }
 
     /// Closes the user's connections made with `token_id`, or all of them when
-    /// `None`. Call it after the change that ended the session is committed.
+    /// `None`, and forgets the user's cached tokens. Call it after the change
+    /// that ended the session is committed. The cache is forgotten first: a
+    /// connection that registers after the scan below then sees a new epoch.
     pub fn revoke(&self, user_id: UserId, token_id: Option<i64>) {
+        self.principals.forget(user_id);
         if let Some(list) = self.read().get(&user_id) {
             list.iter()
                 .filter(|c| token_id.is_none_or(|t| c.token_id == t))
@@ -178,14 +225,12 @@ impl Hub {
     pub fn publish(&self, events: &[StoredEvent]) {
         let Some(last) = events.last() else { return };
         for stored in events {
-            let frame = event_frame(stored);
-            let unread_broadcast = stored.event.is_broadcast_creation();
             self.deliver(
                 stored.user_id,
                 Outbound::Event {
                     seq: stored.seq,
-                    unread_broadcast,
-                    frame,
+                    counts: CountsChange::of(&stored.event),
+                    frame: event_frame(stored),
                 },
             );
             if let Event::NotificationCreated { notification } = &stored.event {
@@ -213,23 +258,24 @@ impl Hub {
 
     /// [`Hub::push`] for a frame already serialized (by the node that sent it).
     pub fn push_json(&self, users: Option<&[UserId]>, frame: String) {
-        let frame = Utf8Bytes::from(frame);
+        let item = Outbound::Push(frame.into());
         match users {
-            None => self.deliver(None, Outbound::Push(frame)),
-            Some(users) => {
-                for &user in users {
-                    self.deliver(Some(user), Outbound::Push(frame.clone()));
-                }
-            }
+            None => self.deliver(None, item),
+            Some(users) => self.deliver_to(users.iter().copied().map(Some), &Arc::new(item)),
         }
     }
 
     fn deliver(&self, user: Option<UserId>, item: Outbound) {
-        let map = self.read();
+        self.deliver_to(std::iter::once(user), &Arc::new(item));
+    }
+
+    /// Offers `item` to the connections of each user (`None`: everyone's) under
+    /// one read lock, counting deliveries once at the end: a shared counter
+    /// touched per delivery would bounce its cache line between the cores.
+    fn deliver_to(&self, users: impl Iterator<Item = Option<UserId>>, item: &Arc<Outbound>) {
+        let mut delivered = 0;
         let mut offer = |connection: &Connection| match connection.queue.try_send(item.clone()) {
-            Ok(()) => {
-                self.metrics.deliveries.inc();
-            }
+            Ok(()) => delivered += 1,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 if !connection.kicked.is_cancelled() {
                     self.metrics.slow_consumers.inc();
@@ -238,10 +284,15 @@ impl Hub {
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {}
         };
-        match user {
-            Some(user) => map.get(&user).into_iter().flatten().for_each(&mut offer),
-            None => map.values().flatten().for_each(&mut offer),
+        let map = self.read();
+        for user in users {
+            match user {
+                Some(user) => map.get(&user).into_iter().flatten().for_each(&mut offer),
+                None => map.values().flatten().for_each(&mut offer),
+            }
         }
+        drop(map);
+        self.metrics.deliveries.inc_by(delivered);
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<UserId, Vec<Connection>>> {
@@ -306,8 +357,10 @@ mod tests {
         hub.publish(&[stored(1, Some(1)), stored(2, None)]);
         let seqs = |sub: &mut Subscription| {
             let mut seqs = Vec::new();
-            while let Ok(Outbound::Event { seq, .. }) = sub.queue.try_recv() {
-                seqs.push(seq);
+            while let Ok(item) = sub.queue.try_recv() {
+                if let Outbound::Event { seq, .. } = *item {
+                    seqs.push(seq);
+                }
             }
             seqs
         };

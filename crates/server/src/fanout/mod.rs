@@ -11,7 +11,7 @@ pub mod presence;
 mod redis;
 mod sequencer;
 
-pub use hub::{Hub, Outbound, Subscription};
+pub use hub::{CountsChange, Hub, Outbound, Subscription};
 pub use presence::{Presence, Transition};
 
 use presence::Heard;
@@ -61,6 +61,15 @@ impl Fanout {
                 user,
                 token: token_id,
             });
+        }
+    }
+
+    /// Drops the user's cached principals on every node, after a change to what
+    /// they may do (a role or a name) commits.
+    pub fn forget(&self, user: UserId) {
+        self.hub.principals().forget(user);
+        if let Some(link) = &self.link {
+            link.send(Message::Forget { user });
         }
     }
 }
@@ -183,6 +192,7 @@ async fn dispatch(
                 }
                 Message::Push { users, frame } => hub.push_json(users.as_deref(), frame),
                 Message::Revoke { user, token } => hub.revoke(user, token),
+                Message::Forget { user } => hub.principals().forget(user),
                 message @ (Message::Presence { .. } | Message::Roster { .. } | Message::Hello) => {
                     let _ = presence.send(Heard::From(node, message));
                 }
@@ -194,6 +204,7 @@ async fn dispatch(
 /// Ends connections whose session ended while this node could not hear about it
 /// (a revocation published while its Redis link was down).
 async fn recheck_sessions(store: Arc<dyn Store>, hub: Arc<Hub>) {
+    hub.principals().forget_all();
     for (user, tokens) in hub.sessions() {
         let valid = async {
             let active = store.user_by_id(user).await?.is_some_and(|u| !u.disabled);

@@ -40,6 +40,8 @@ pub enum Message {
     },
     /// Close the user's connections made with `token`, or all of them.
     Revoke { user: UserId, token: Option<i64> },
+    /// The user changed (role, name): cached copies of them are stale.
+    Forget { user: UserId },
     /// The sending node's connections of `user` began or ended (after debounce).
     Presence { user: UserId, online: bool },
     /// The sending node's full set of online users: the answer to a node that

@@ -6,6 +6,7 @@ use herald_protocol::{
 };
 use herald_store::{NewUser, Principal, UserChanges};
 
+use super::principals::Epoch;
 use super::secrets;
 use crate::config::Registration;
 use crate::state::AppState;
@@ -148,6 +149,9 @@ pub async fn update_user(
         .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
     if ends_sessions {
         state.fanout.revoke(id, None);
+    } else {
+        // A new role or name must be seen by the next request, not the cached one.
+        state.fanout.forget(id);
     }
     Ok(user)
 }
@@ -167,13 +171,43 @@ pub async fn delete_user(state: &AppState, admin: &Principal, id: i64) -> Result
 
 /// The caller behind a bearer token, if the token is valid and the user active.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
-    let principal = state
-        .store
-        .authenticate(secrets::hash_token(token))
-        .await?
-        .ok_or_else(|| Error::Unauthorized("invalid or expired token; log in again".into()))?;
+    Ok(authenticate_at(state, token).await?.0)
+}
+
+/// [`authenticate`], also returning an epoch at which the principal was valid: a
+/// connection that registers later compares it with the current epoch to learn
+/// whether a revocation could have slipped in between.
+pub async fn authenticate_at(state: &AppState, token: &str) -> Result<(Principal, Epoch)> {
+    let hash = secrets::hash_token(token);
+    let cache = state.hub.principals();
+    let (principal, epoch) = match cache.get(&hash) {
+        Ok(hit) => hit,
+        Err(epoch) => {
+            let principal = state
+                .store
+                .authenticate(hash.to_vec())
+                .await?
+                .ok_or_else(|| {
+                    Error::Unauthorized("invalid or expired token; log in again".into())
+                })?;
+            cache.insert(hash, principal.clone(), epoch);
+            (principal, epoch)
+        }
+    };
     if principal.user.disabled {
         return Err(Error::Unauthorized("this account is disabled".into()));
     }
-    Ok(principal)
+    Ok((principal, epoch))
+}
+
+/// Whether a principal known valid at `epoch` still is. `Hub::revoke` moves the
+/// epoch before it looks for connections to close, so a connection registered
+/// before this call either was closed by the revocation or sees a new epoch here;
+/// only then is the token looked up again.
+pub async fn still_valid(state: &AppState, principal: &Principal, epoch: Epoch) -> Result<bool> {
+    if state.hub.principals().epoch() == epoch {
+        return Ok(true);
+    }
+    let tokens = state.store.list_tokens(principal.user.id).await?;
+    Ok(tokens.iter().any(|t| t.id == principal.token.id))
 }

@@ -5,5 +5,6 @@ pub mod chat;
 pub mod contacts;
 pub mod events;
 pub mod notifications;
+pub mod principals;
 pub mod rooms;
 pub mod secrets;

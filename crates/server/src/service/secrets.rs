@@ -10,6 +10,7 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use super::principals::TokenHash;
 use crate::{Error, Result};
 
 /// Marks Herald tokens so secret scanners and people can recognise them.
@@ -73,12 +74,12 @@ pub fn new_token() -> (String, Vec<u8>) {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
-    let hash = hash_token(&token);
+    let hash = hash_token(&token).to_vec();
     (token, hash)
 }
 
-pub fn hash_token(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
+pub fn hash_token(token: &str) -> TokenHash {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 /// A password for the first admin when none was configured.
@@ -111,7 +112,7 @@ mod tests {
         let (b, _) = new_token();
         assert_ne!(a, b);
         assert!(a.starts_with(TOKEN_PREFIX) && a.len() > 40);
-        assert_eq!(hash_token(&a), hash_a);
+        assert_eq!(hash_token(&a).to_vec(), hash_a);
         assert_ne!(hash_a, a.as_bytes());
     }
 }

@@ -17,8 +17,13 @@ use crate::service::accounts;
 use crate::state::AppState;
 use crate::{Error, Result};
 
-/// Small read buffers: most frames are tiny and idle connections should cost little.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// tungstenite allocates and zero-fills the whole read buffer for every
+/// connection up front. Client frames are small, and a larger one grows the
+/// buffer while it is read, so idle connections keep only this much.
+const READ_BUFFER_BYTES: usize = 1024;
+/// Frames go out at each flush, or earlier once this much is buffered. The
+/// buffer never shrinks, so this bounds what a burst leaves a connection holding.
+const WRITE_BUFFER_BYTES: usize = 16 * 1024;
 
 /// Upgrades to a WebSocket. With an `Authorization` header the token is checked
 /// here (401 before upgrading); without one, the first frame must be `auth`.
@@ -32,18 +37,19 @@ pub async fn upgrade(
 ) -> Result<Response> {
     let principal = match bearer_token(&headers) {
         Some(token) => {
-            let principal = accounts::authenticate(&state, token).await?;
+            let (principal, epoch) = accounts::authenticate_at(&state, token).await?;
             if principal.token.kind != TokenKind::Session {
                 return Err(Error::Forbidden(
                     "send-only tokens cannot open the event stream".into(),
                 ));
             }
-            Some(principal)
+            Some((principal, epoch))
         }
         None => None,
     };
     Ok(upgrade
         .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .max_message_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| session::run(socket, state, principal)))

@@ -1,5 +1,6 @@
 //! One WebSocket connection, from authentication to close.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -11,7 +12,8 @@ use herald_protocol::{
 use herald_store::Principal;
 use tokio::time::Instant;
 
-use crate::fanout::{Outbound, Subscription};
+use crate::fanout::{CountsChange, Outbound, Subscription};
+use crate::service::principals::Epoch;
 use crate::service::{accounts, chat, events, notifications};
 use crate::state::AppState;
 use crate::Error;
@@ -41,26 +43,47 @@ enum End {
     Close(u16, &'static str),
 }
 
-pub(super) async fn run(mut socket: WebSocket, state: AppState, principal: Option<Principal>) {
-    let principal = match principal {
+/// Every idle connection keeps this future for its whole life, so the one-time
+/// and rare steps (admission, the greeting, client requests, closing) run boxed:
+/// their state is allocated while they run instead of sizing every connection.
+pub(super) async fn run(socket: WebSocket, state: AppState, principal: Option<(Principal, Epoch)>) {
+    let Some(mut session) = Box::pin(admit(socket, state, principal)).await else {
+        return;
+    };
+    let end = session.serve().await;
+    Box::pin(finish(session.socket, end)).await;
+}
+
+/// Authenticates (unless the upgrade did) and registers with the hub; `None`
+/// when the connection was refused and closed.
+async fn admit(
+    mut socket: WebSocket,
+    state: AppState,
+    principal: Option<(Principal, Epoch)>,
+) -> Option<Session> {
+    let (principal, epoch) = match principal {
         Some(principal) => principal,
         None => match authenticate(&mut socket, &state).await {
             Ok(principal) => principal,
-            Err(end) => return finish(socket, end).await,
+            Err(end) => {
+                finish(socket, end).await;
+                return None;
+            }
         },
     };
     let subscription = state.hub.register(principal.user.id, principal.token.id);
     // A session that ended between authentication and registering was revoked
     // before this connection could hear of it: check once more.
-    match state.store.list_tokens(principal.user.id).await {
-        Ok(tokens) if tokens.iter().any(|t| t.id == principal.token.id) => {}
-        Ok(_) => return finish(socket, End::Close(close::POLICY, SESSION_ENDED)).await,
-        Err(_) => {
-            let end = End::Close(close::TRY_AGAIN_LATER, "storage unavailable");
-            return finish(socket, end).await;
-        }
+    let refused = match accounts::still_valid(&state, &principal, epoch).await {
+        Ok(true) => None,
+        Ok(false) => Some(End::Close(close::POLICY, SESSION_ENDED)),
+        Err(_) => Some(End::Close(close::TRY_AGAIN_LATER, "storage unavailable")),
+    };
+    if let Some(end) = refused {
+        finish(socket, end).await;
+        return None;
     }
-    let mut session = Session {
+    Some(Session {
         socket,
         state,
         user: principal.user,
@@ -69,9 +92,7 @@ pub(super) async fn run(mut socket: WebSocket, state: AppState, principal: Optio
         counts: Counts::default(),
         counts_as_of: 0,
         last_heard: Instant::now(),
-    };
-    let end = session.serve().await;
-    finish(session.socket, end).await;
+    })
 }
 
 async fn finish(mut socket: WebSocket, end: End) {
@@ -98,7 +119,7 @@ async fn written(
 }
 
 /// Waits for `{"type":"auth","token":…}` as the first frame.
-async fn authenticate(socket: &mut WebSocket, state: &AppState) -> Result<Principal, End> {
+async fn authenticate(socket: &mut WebSocket, state: &AppState) -> Result<(Principal, Epoch), End> {
     let first = tokio::time::timeout(AUTH_TIMEOUT, socket.recv()).await;
     let refuse = |message: &str| {
         ServerFrame::Error(ErrorDetail {
@@ -118,8 +139,10 @@ async fn authenticate(socket: &mut WebSocket, state: &AppState) -> Result<Princi
         Ok(_) => return Err(End::Gone),
         Err(_) => return Err(End::Close(close::POLICY, "authentication timed out")),
     };
-    match accounts::authenticate(state, &token).await {
-        Ok(principal) if principal.token.kind == TokenKind::Session => Ok(principal),
+    match accounts::authenticate_at(state, &token).await {
+        Ok((principal, epoch)) if principal.token.kind == TokenKind::Session => {
+            Ok((principal, epoch))
+        }
         Ok(_) => {
             let frame = refuse("send-only tokens cannot open the event stream");
             let _ = socket.send(Message::Text(frame.to_json().into())).await;
@@ -158,7 +181,7 @@ enum CountsEffect {
 
 impl Session {
     async fn serve(&mut self) -> End {
-        if let Err(end) = self.greet().await {
+        if let Err(end) = Box::pin(self.greet()).await {
             return end;
         }
         let heartbeat = Duration::from_secs(self.state.config.heartbeat_s.into());
@@ -192,7 +215,7 @@ impl Session {
                 },
                 incoming = self.socket.recv() => {
                     live = true;
-                    self.receive(incoming).await
+                    Box::pin(self.receive(incoming)).await
                 }
                 _ = ticks.tick() => {
                     if self.last_heard.elapsed() > idle_timeout {
@@ -222,7 +245,7 @@ impl Session {
     }
 
     /// Sends a queued item and whatever else is already queued, in one flush.
-    async fn forward(&mut self, first: Outbound) -> Result<(), End> {
+    async fn forward(&mut self, first: Arc<Outbound>) -> Result<(), End> {
         let mut effect = self.feed(first).await?;
         for _ in 1..MAX_COALESCED {
             let Ok(item) = self.subscription.queue.try_recv() else {
@@ -244,39 +267,46 @@ impl Session {
         written(self.socket.flush()).await
     }
 
-    async fn feed(&mut self, item: Outbound) -> Result<CountsEffect, End> {
-        let (frame, effect) = match item {
+    async fn feed(&mut self, item: Arc<Outbound>) -> Result<CountsEffect, End> {
+        let (frame, effect) = match &*item {
             Outbound::Push(frame) => (frame, CountsEffect::None),
-            Outbound::Event {
-                seq,
-                unread_broadcast,
-                frame,
-            } => {
-                if seq <= self.last_sent {
+            Outbound::Event { seq, counts, frame } => {
+                if *seq <= self.last_sent {
                     return Ok(CountsEffect::None);
                 }
-                self.last_sent = seq;
-                (frame, self.counts_effect(seq, unread_broadcast))
+                self.last_sent = *seq;
+                (frame, self.counts_effect(*seq, counts))
             }
         };
-        written(self.socket.feed(Message::Text(frame))).await?;
+        written(self.socket.feed(Message::Text(frame.clone()))).await?;
         Ok(effect)
     }
 
-    fn counts_effect(&mut self, seq: Cursor, unread_broadcast: bool) -> CountsEffect {
+    /// Applies an event's change to the counts, which stay exact because every
+    /// event after `counts_as_of` passes through here in cursor order.
+    fn counts_effect(&mut self, seq: Cursor, change: &CountsChange) -> CountsEffect {
         if seq <= self.counts_as_of {
-            CountsEffect::None
-        } else if unread_broadcast {
-            self.counts = Counts::new(
-                self.counts.personal,
-                self.counts.broadcast + 1,
-                self.counts.chats,
-            );
-            self.counts_as_of = seq;
-            CountsEffect::Changed
-        } else {
-            CountsEffect::Refresh
+            return CountsEffect::None;
         }
+        let Counts {
+            personal,
+            broadcast,
+            chats,
+            ..
+        } = self.counts;
+        self.counts = match change {
+            CountsChange::NewPersonal => Counts::new(personal + 1, broadcast, chats),
+            CountsChange::NewBroadcast => Counts::new(personal, broadcast + 1, chats),
+            CountsChange::NewMessage { sender }
+                if sender.as_deref() == Some(&self.user.username) =>
+            {
+                self.counts
+            }
+            CountsChange::NewMessage { .. } => Counts::new(personal, broadcast, chats + 1),
+            CountsChange::Unknown => return CountsEffect::Refresh,
+        };
+        self.counts_as_of = seq;
+        CountsEffect::Changed
     }
 
     async fn refresh_counts(&mut self) -> Result<(), End> {
