@@ -137,8 +137,8 @@ mod tests {
     }
 
     fn received(sub: &mut Subscription) -> Vec<Cursor> {
-        std::iter::from_fn(|| match sub.queue.try_recv() {
-            Ok(Outbound::Event { seq, .. }) => Some(Some(seq)),
+        std::iter::from_fn(|| match sub.queue.try_recv().as_deref() {
+            Ok(Outbound::Event { seq, .. }) => Some(Some(*seq)),
             Ok(_) => Some(None),
             Err(_) => None,
         })
