@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+
+import type { Notification } from "../bindings/protocol";
+import { escapeAction, noResultsTitle, resultCount, visibleHits, type SearchResults } from "./search";
+
+function n(id: number, extra: Partial<Notification> = {}): Notification {
+  return {
+    id,
+    kind: "personal",
+    category: null,
+    title: `Deploy ${id} failed`,
+    content: "",
+    link: null,
+    priority: 3,
+    desktop: false,
+    sender: "ci",
+    created_at: "2026-11-25T10:00:00Z",
+    read: false,
+    ...extra,
+  };
+}
+
+const results: SearchResults = {
+  query: "deploy",
+  notifications: [
+    { notification: n(2), snippet: [{ text: "Deploy", matched: true }] },
+    { notification: n(9, { kind: "broadcast", read: true }), snippet: [] },
+    { notification: n(5, { read: true }), snippet: [] },
+  ],
+  messages: [],
+};
+
+describe("search results", () => {
+  it("keep the index's ranking and follow the tab and the read filter", () => {
+    expect(visibleHits(results, "all", "all").map((x) => x.id)).toEqual([2, 9, 5]);
+    expect(visibleHits(results, "personal", "all").map((x) => x.id)).toEqual([2, 5]);
+    expect(visibleHits(results, "all", "unread").map((x) => x.id)).toEqual([2]);
+    expect(visibleHits(results, "broadcast", "unread")).toEqual([]);
+  });
+
+  it("say what found nothing, and how much was found", () => {
+    expect(noResultsTitle("  flaky test ")).toBe("No results for “flaky test”");
+    expect(resultCount(1)).toBe("1 result");
+    expect(resultCount(0)).toBe("0 results");
+    expect(resultCount(12)).toBe("12 results");
+  });
+});
+
+describe("Escape", () => {
+  it("in the search box clears the query, then leaves the box", () => {
+    expect(escapeAction({ inSearchBox: true, query: "deploy", selected: 2 })).toBe("clear-query");
+    expect(escapeAction({ inSearchBox: true, query: "", selected: 0 })).toBe("leave-search");
+  });
+  it("in the list clears the selection first, then the query", () => {
+    expect(escapeAction({ inSearchBox: false, query: "deploy", selected: 2 })).toBe("clear-selection");
+    expect(escapeAction({ inSearchBox: false, query: "deploy", selected: 0 })).toBe("clear-query");
+    expect(escapeAction({ inSearchBox: false, query: "", selected: 0 })).toBe("none");
+  });
+});
