@@ -18,6 +18,7 @@ import zlib
 import struct
 
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.options import ArgOptions
@@ -213,6 +214,13 @@ def refuses_connections(url):
         return True
 
 
+def text_of(driver, selector):
+    """The text of the first element matching `selector`, read in one step (the
+    list may re-render between finding an element and reading it)."""
+    return driver.execute_script("const e = document.querySelector(arguments[0]); return e && e.textContent",
+                                 selector)
+
+
 def row_titles(driver):
     return [e.get_attribute("textContent") for e in driver.find_elements(By.CSS_SELECTOR, ".row .title")]
 
@@ -346,6 +354,8 @@ def main():
             # Open the newest item for the message-center screenshot.
             rows = driver.find_elements(By.CSS_SELECTOR, ".row")
             rows[1].click()
+            # Away from the row, so its hover actions do not cover the time.
+            ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, ".detail h2")).perform()
             time.sleep(0.4)
             driver.save_screenshot(os.path.join(SHOTS, "message-center.png"))
 
@@ -430,10 +440,13 @@ def main():
             row[0].click()
             # Add bob as a contact from the window: it opens the existing conversation.
             add = driver.find_element(By.ID, "chat-add-contact")
-            add.send_keys("bob")
+            add.send_keys("bo")
+            text = wait_for("bob suggested", lambda: text_of(driver, '.suggestion.active[data-username="bob"]'))
+            assert "Bob Builder" in text and "@bob" in text and "Add" in text, text
             add.send_keys(Keys.ENTER)
             wait_for("bob in alice's contacts", lambda: any(
                 c["username"] == "bob" for c in alice.call("GET", "/contacts")))
+            assert add.get_attribute("value") == "", add.get_attribute("value")
             wait_for("bob's presence dot", lambda: driver.find_elements(
                 By.CSS_SELECTOR, f'[data-conversation="{conversation}"] .presence'))
             wait_for("bob's message in the history", lambda: any(
@@ -467,6 +480,72 @@ def main():
                 driver.save_screenshot(os.path.join(SHOTS, "chat.png"))
 
         check("a reply typed in the window reaches the other user", reply_reaches_sender)
+
+        def typeahead_marks_contacts():
+            add = driver.find_element(By.ID, "chat-add-contact")
+            add.send_keys("b")
+            text = wait_for("bob suggested", lambda: text_of(driver, '.suggestion[data-username="bob"]'))
+            assert "Contact" in text, text
+            if SHOTS:
+                time.sleep(0.3)
+                driver.save_screenshot(os.path.join(SHOTS, "contact-typeahead.png"))
+            add.send_keys(Keys.ESCAPE)
+            wait_for("the suggestions closed", lambda: not driver.find_elements(By.CSS_SELECTOR, ".suggestion"))
+            add.send_keys(Keys.ESCAPE)
+            assert add.get_attribute("value") == "", add.get_attribute("value")
+
+        check("the contact type-ahead says who is already a contact; Escape closes, then clears", typeahead_marks_contacts)
+
+        def search_box():
+            driver.find_element(By.CSS_SELECTOR, '[data-view="inbox"]').click()
+            return wait_for("the search box", lambda: driver.find_elements(By.ID, "search"))[0]
+
+        def search_highlights_notifications():
+            box = search_box()
+            box.click()
+            box.send_keys("build")
+
+            wait_for("highlighted matches", lambda: len(driver.find_elements(By.CSS_SELECTOR, ".row mark")) >= 2)
+            titles = row_titles(driver)
+            assert "Build #43 failed on main" in titles, titles
+            assert "Review requested: payment retries" not in titles, titles
+            marks = [m.get_attribute("textContent").lower() for m in driver.find_elements(By.CSS_SELECTOR, ".row mark")]
+            assert all(m.startswith("build") for m in marks), marks
+            if SHOTS:
+                driver.find_element(By.CSS_SELECTOR, ".row").click()
+                wait_for("the detail", lambda: driver.find_elements(By.CSS_SELECTOR, ".detail h2"))
+                ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, ".detail-pane")).perform()
+                time.sleep(0.5)
+                driver.save_screenshot(os.path.join(SHOTS, "search.png"))
+            box.send_keys(Keys.ESCAPE)
+            wait_for("the query cleared", lambda: box.get_attribute("value") == "")
+            wait_for("the whole list back", lambda: "Review requested: payment retries" in row_titles(driver))
+
+        check("search highlights matching notifications; Escape clears it", search_highlights_notifications)
+
+        def search_finds_chat_messages():
+            box = search_box()
+            box.send_keys("maintenance")
+            more = wait_for("matching chat messages", lambda: driver.find_elements(By.ID, "show-message-hits"))
+            assert "1 result in chats" in more[0].get_attribute("textContent"), more[0].get_attribute("textContent")
+            more[0].click()
+            hit = wait_for("carol's message", lambda: driver.find_elements(By.CSS_SELECTOR, "#message-hits .row"))
+            assert "Staging is back up" in hit[0].get_attribute("textContent"), hit[0].get_attribute("textContent")
+            hit[0].click()
+            wait_for("carol's conversation", lambda: any(
+                "Staging is back up" in e.get_attribute("textContent")
+                for e in driver.find_elements(By.CSS_SELECTOR, "#chat-history .bubble-text")))
+
+        check("search finds chat messages too and opens their conversation", search_finds_chat_messages)
+
+        def search_without_results():
+            box = search_box()
+            box.send_keys("zebra")
+            wait_for("the empty state", lambda: any(
+                e.get_attribute("textContent") == "No results for “zebra”"
+                for e in driver.find_elements(By.CSS_SELECTOR, ".empty h3")))
+
+        check("a search that finds nothing says so", search_without_results)
     finally:
         try:
             driver.quit()

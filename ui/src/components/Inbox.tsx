@@ -23,6 +23,7 @@ import {
   noResultsTitle,
   resultCount,
   SEARCH_LIMIT,
+  snippetField,
   visibleHits,
   type SearchResults,
 } from "../lib/search";
@@ -317,7 +318,7 @@ export function Inbox({ counts, subscribe, focusRequest, onError, onOpenConversa
           <input
             ref={searchRef}
             type="search"
-            placeholder="Search notifications and chats"
+            placeholder="Search all messages"
             value={query}
             maxLength={MAX_QUERY_CHARS}
             id="search"
@@ -486,6 +487,7 @@ function Row(props: {
   onDelete: () => void;
 }) {
   const { n } = props;
+  const inTitle = props.snippet !== undefined && snippetField(n, props.snippet) === "title";
   const cls = ["row", n.read ? "read" : "unread", props.focused && "focused", props.opened && "opened", props.selected && "selected"]
     .filter(Boolean)
     .join(" ");
@@ -502,7 +504,7 @@ function Row(props: {
       <span class="dot" aria-label={n.read ? "read" : "unread"} />
       <div class="row-main">
         <div class="line1">
-          <span class="title">{n.title}</span>
+          <span class="title">{inTitle && props.snippet ? <Snippet parts={props.snippet} /> : n.title}</span>
           {n.priority >= 4 && <span class={`prio p${n.priority}`}>{n.priority === 5 ? "Urgent" : "High"}</span>}
           <span class="time" title={fullTime(n.created_at)}>
             {relativeTime(n.created_at)}
@@ -516,7 +518,7 @@ function Row(props: {
           )}
           {n.category && <Chip category={n.category} />}
           <span class="preview">
-            {props.snippet ? (
+            {props.snippet && !inTitle ? (
               <Snippet parts={props.snippet} />
             ) : (
               preview(n.content) || <em class="muted">No details</em>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { Notification } from "../bindings/protocol";
-import { escapeAction, noResultsTitle, resultCount, visibleHits, type SearchResults } from "./search";
+import { escapeAction, noResultsTitle, resultCount, snippetField, visibleHits, type SearchResults } from "./search";
 
 function n(id: number, extra: Partial<Notification> = {}): Notification {
   return {
@@ -43,6 +43,20 @@ describe("search results", () => {
     expect(resultCount(1)).toBe("1 result");
     expect(resultCount(0)).toBe("0 results");
     expect(resultCount(12)).toBe("12 results");
+  });
+});
+
+describe("snippetField", () => {
+  const note = n(1, { title: "Build #43 failed on main", content: "2 tests failed in checkout-flow on main" });
+  it("recognises a snippet cut from the title", () => {
+    const parts = [{ text: "Build", matched: true }, { text: " #43 failed on main", matched: false }];
+    expect(snippetField(note, parts)).toBe("title");
+    expect(snippetField(note, [{ text: "…#43 failed", matched: false }])).toBe("title");
+  });
+  it("treats anything found in the content, or in both, as content", () => {
+    expect(snippetField(note, [{ text: "checkout", matched: true }, { text: "-flow", matched: false }])).toBe("content");
+    expect(snippetField(note, [{ text: "main", matched: true }])).toBe("content");
+    expect(snippetField(note, [])).toBe("content");
   });
 });
 

@@ -2,7 +2,7 @@
 // what Escape does. Pure functions; the component wires them to the local
 // full-text index (ipc.search / ipc.searchMessages) through createLookup.
 import type { KindFilter, Notification, StatusFilter } from "../bindings/protocol";
-import type { MessageHit, NotificationHit } from "../ipc/types";
+import type { MessageHit, NotificationHit, SnippetPart } from "../ipc/types";
 import { matchesView } from "./inbox";
 
 /** Most hits asked of the local index per query. */
@@ -37,4 +37,17 @@ export function escapeAction(s: { inSearchBox: boolean; query: string; selected:
   if (s.inSearchBox) return s.query ? "clear-query" : "leave-search";
   if (s.selected > 0) return "clear-selection";
   return s.query ? "clear-query" : "none";
+}
+
+/**
+ * Which field a snippet was cut from. The index picks the best-matching column,
+ * so a match in the title comes back as (part of) the title: the row then marks
+ * the title itself rather than repeating it in the preview line.
+ */
+export function snippetField(n: Notification, parts: SnippetPart[]): "title" | "content" {
+  const text = parts
+    .map((p) => p.text)
+    .join("")
+    .replace(/^…|…$/g, "");
+  return text !== "" && n.title.includes(text) && !n.content.includes(text) ? "title" : "content";
 }
