@@ -1,24 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import type { Notification } from "../bindings/protocol";
+import { notification as n } from "./fixtures";
 import { escapeAction, noResultsTitle, resultCount, snippetField, visibleHits, type SearchResults } from "./search";
-
-function n(id: number, extra: Partial<Notification> = {}): Notification {
-  return {
-    id,
-    kind: "personal",
-    category: null,
-    title: `Deploy ${id} failed`,
-    content: "",
-    link: null,
-    priority: 3,
-    desktop: false,
-    sender: "ci",
-    created_at: "2026-11-25T10:00:00Z",
-    read: false,
-    ...extra,
-  };
-}
 
 const results: SearchResults = {
   query: "deploy",
