@@ -251,7 +251,7 @@ function ContactTypeahead(props: {
                   <span class="suggestion-name">{u.display_name || u.username}</span>
                   <span class="muted">@{u.username}</span>
                 </span>
-                {u.is_contact ? <span class="tag">Contact</span> : <span class="tag add">Add</span>}
+                {u.is_contact ? <span class="suggestion-tag">Contact</span> : <span class="suggestion-tag add">Add</span>}
               </li>
             ))
           )}
