@@ -55,13 +55,8 @@ export function App() {
         events.publish(e);
       }),
       ipc.onFocus((f) => {
-        if (f.conversation !== undefined) {
-          setView("chats");
-          setChatFocus(f.conversation);
-        } else {
-          setView("inbox");
-          setFocus(f);
-        }
+        setView("inbox");
+        setFocus(f);
       }),
       ipc.onSettings((p) => {
         setDnd(p.dnd);

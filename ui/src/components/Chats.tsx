@@ -27,7 +27,7 @@ type Props = {
   me: string | null;
   subscribe: (l: (e: ClientEvent) => void) => () => void;
   onError: (message: string) => void;
-  /** A conversation to show on opening (picked in search results or a popup). */
+  /** A conversation to show (picked in the message center's search results). */
   focusConversation: number | null;
 };
 
