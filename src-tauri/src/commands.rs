@@ -6,8 +6,8 @@ use herald_client::{
     ChatMessage, ConversationSummary, MessageHit, NotificationFilter, NotificationHit, Recipient,
 };
 use herald_protocol::{
-    Contact, ConversationId, Counts, KindFilter, MessageId, Notification, NotificationId,
-    StatusFilter,
+    Contact, ConversationId, Counts, FoundUser, KindFilter, MessageId, Notification,
+    NotificationId, StatusFilter,
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -133,9 +133,14 @@ pub async fn delete_notifications(
     state.client.delete(&ids).await.map_err(text)
 }
 
-/// Opens an http(s) link in the default browser; anything else is refused.
 #[tauri::command]
 pub fn open_link(app: AppHandle, url: String) -> CmdResult<()> {
+    open_web_link(&app, &url)
+}
+
+/// Opens an http(s) link in the default browser. Anything else is refused: a
+/// `file:` or custom-scheme link in a notification must not run programs here.
+pub fn open_web_link(app: &AppHandle, url: &str) -> CmdResult<()> {
     let lower = url.to_ascii_lowercase();
     if !(lower.starts_with("http://") || lower.starts_with("https://")) {
         return Err(format!("not a web link: {url}"));
@@ -270,6 +275,16 @@ pub async fn contacts(state: State<'_, AppState>) -> CmdResult<Vec<Contact>> {
 #[tauri::command]
 pub async fn add_contact(state: State<'_, AppState>, username: String) -> CmdResult<Contact> {
     state.client.add_contact(&username).await.map_err(text)
+}
+
+/// The "add a contact" type-ahead: who matches what was typed so far.
+#[tauri::command]
+pub async fn search_users(
+    state: State<'_, AppState>,
+    query: String,
+    limit: u32,
+) -> CmdResult<Vec<FoundUser>> {
+    state.client.search_users(&query, limit).await.map_err(text)
 }
 
 #[tauri::command]

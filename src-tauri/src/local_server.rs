@@ -2,9 +2,17 @@
 //! 127.0.0.1 with its embedded SQLite database in the app's data dir, for a
 //! single-machine setup. The server is stopped when the app quits.
 
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+/// Keeps the port between runs, so the server's URL — and with it the local
+/// cache and the saved login, both keyed by URL — stays the same.
+const PORT_FILE: &str = "port";
+/// First start creates the database and hashes the admin password; a busy
+/// machine needs a while.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct LocalServer {
     /// `http://127.0.0.1:PORT`.
@@ -15,44 +23,58 @@ pub struct LocalServer {
 }
 
 impl LocalServer {
-    /// Finds `herald-server` (next to this executable, else on PATH), starts it on a
-    /// free loopback port and waits until `/healthz` answers.
+    /// Finds `herald-server` (next to this executable, else on PATH), starts it on
+    /// the loopback port it had last time (or a free one) and waits until
+    /// `/healthz` answers — the server accepts connections before it has
+    /// written its admin password, so an open port is not enough.
     pub async fn start(data_dir: &Path) -> Result<Self, String> {
         let binary = find_server_binary()
             .ok_or("herald-server was not found next to the app or on PATH; build it with `cargo build -p herald-server`")?;
         std::fs::create_dir_all(data_dir)
             .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
+        let port = pick_port(data_dir).map_err(|e| format!("no free port: {e}"))?;
         let listen = format!("127.0.0.1:{port}");
         let log = std::fs::File::create(data_dir.join("server.log")).map_err(|e| e.to_string())?;
-        let child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        command
             .arg("--data-dir")
             .arg(data_dir)
             .arg("--listen")
             .arg(&listen)
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log)
+            .stderr(log);
+        stop_with_this_process(&mut command);
+        let child = command
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-        let server = Self {
+        let mut server = Self {
             url: format!("http://{listen}"),
             data_dir: data_dir.to_path_buf(),
             child,
         };
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(&listen).await.is_ok() {
+        let log = data_dir.join("server.log");
+        let health = format!("{}/healthz", server.url);
+        let deadline = tokio::time::Instant::now() + START_TIMEOUT;
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!(
+                    "the local server stopped at start ({status}); see {}",
+                    log.display()
+                ));
+            }
+            // Until the server is ready, connections wait in the listen queue.
+            let probe = tokio::time::timeout(Duration::from_secs(1), reqwest::get(&health)).await;
+            if probe.is_ok_and(|r| r.is_ok_and(|r| r.status().is_success())) {
                 tracing::info!(url = %server.url, "local herald-server is up");
                 return Ok(server);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Err(format!(
-            "the local server did not start within 10 s; see {}",
-            data_dir.join("server.log").display()
+            "the local server did not start within {} s; see {}",
+            START_TIMEOUT.as_secs(),
+            log.display()
         ))
     }
 
@@ -72,6 +94,39 @@ impl Drop for LocalServer {
     }
 }
 
+/// Drop stops the server when the app quits; this stops it when the app is
+/// killed or crashes, which would otherwise leave it holding the port.
+#[cfg(target_os = "linux")]
+fn stop_with_this_process(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stop_with_this_process(_: &mut Command) {}
+
+/// The port of the last run if it is still free, else a new free one (saved).
+fn pick_port(data_dir: &Path) -> std::io::Result<u16> {
+    let path = data_dir.join(PORT_FILE);
+    let saved = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|p| p.trim().parse::<u16>().ok());
+    if let Some(port) = saved.filter(|&p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
+        return Ok(port);
+    }
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    std::fs::write(&path, port.to_string())?;
+    Ok(port)
+}
+
 fn find_server_binary() -> Option<PathBuf> {
     let name = format!("herald-server{}", std::env::consts::EXE_SUFFIX);
     let beside = std::env::current_exe().ok()?.parent()?.join(&name);
@@ -83,4 +138,23 @@ fn find_server_binary() -> Option<PathBuf> {
             .map(|dir| dir.join(&name))
             .find(|p| p.is_file())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_port_is_kept_between_runs_unless_something_else_took_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = pick_port(dir.path()).unwrap();
+        assert_eq!(pick_port(dir.path()).unwrap(), first);
+        let _taken = TcpListener::bind(("127.0.0.1", first)).unwrap();
+        let second = pick_port(dir.path()).unwrap();
+        assert_ne!(second, first);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(PORT_FILE)).unwrap(),
+            second.to_string()
+        );
+    }
 }

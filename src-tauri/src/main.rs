@@ -13,6 +13,7 @@ mod secrets;
 mod settings;
 mod state;
 mod tray;
+mod wake;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -21,7 +22,7 @@ use clap::Parser;
 use herald_client::{Client, ClientOptions};
 use tauri::{AppHandle, Manager, WindowEvent};
 
-use crate::notify::{NativeSink, Notifier};
+use crate::notify::{NativeSink, Notifier, PopupThread};
 use crate::popup_policy::SystemClock;
 use crate::secrets::Secrets;
 use crate::settings::AppSettings;
@@ -110,20 +111,24 @@ fn main() {
             commands::contacts,
             commands::add_contact,
             commands::remove_contact,
+            commands::search_users,
             commands::search_messages,
         ])
         .setup(move |app| {
             setup(app.handle(), args)?;
             Ok(())
         })
-        .on_window_event(|window, event| {
+        .on_window_event(|window, event| match event {
             // Closing the window hides it to the tray; Quit is in the tray menu.
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                if window.label() == "main" {
-                    api.prevent_close();
-                    let _ = window.hide();
-                }
+            WindowEvent::CloseRequested { api, .. } if window.label() == "main" => {
+                api.prevent_close();
+                let _ = window.hide();
             }
+            // Someone is looking: an offline client should not wait for its next retry.
+            WindowEvent::Focused(true) => {
+                wake::on_wake(window.app_handle(), wake::Wake::WindowFocused)
+            }
+            _ => {}
         })
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("Herald could not start")
@@ -145,6 +150,8 @@ fn setup(app: &AppHandle, args: Args) -> Result<(), Box<dyn std::error::Error>> 
     if let Some(server) = &args.server {
         settings.server = Some(server.clone());
     }
+    // A local-server setup comes back as one, unless told to use another server.
+    let local_server = args.local_server || (args.server.is_none() && settings.local_server);
     let secrets = Secrets::open_default(&data_dir);
     if let secrets::SecretStorage::File { reason, path } = secrets.status() {
         tracing::warn!(%reason, path = %path.display(), "no OS keyring: the session token is kept in a 0600 file");
@@ -153,13 +160,14 @@ fn setup(app: &AppHandle, args: Args) -> Result<(), Box<dyn std::error::Error>> 
     let client = tauri::async_runtime::block_on(Client::open(ClientOptions::new(&cache_path)))
         .map_err(|e| format!("cannot open the local cache {}: {e}", cache_path.display()))?;
     let click_handle = app.clone();
-    let notifier = Notifier::new(
+    let notifier = Arc::new(Notifier::new(
         Arc::new(NativeSink::new(move |target| {
             state::on_popup_click(&click_handle, target)
         })),
         Arc::new(SystemClock),
         settings.popups.clone(),
-    );
+    ));
+    let popups = PopupThread::spawn(notifier.clone())?;
     let dnd = settings.popups.dnd;
     // The badge shows the cached count at once, greyed until the client connects.
     let cached_unread = tauri::async_runtime::block_on(client.counts())
@@ -172,6 +180,7 @@ fn setup(app: &AppHandle, args: Args) -> Result<(), Box<dyn std::error::Error>> 
         secrets,
         settings: Mutex::new(settings),
         notifier,
+        popups,
         tray: OnceLock::new(),
         tray_state: Mutex::new(TrayState {
             signed_out: true,
@@ -194,6 +203,7 @@ fn setup(app: &AppHandle, args: Args) -> Result<(), Box<dyn std::error::Error>> 
     let _ = state.tray.set(tray);
     state.redraw_tray();
     state::spawn_event_pump(app);
+    wake::spawn_sleep_watch(app);
 
     if !args.hidden {
         show_main_window(app);
@@ -202,7 +212,7 @@ fn setup(app: &AppHandle, args: Args) -> Result<(), Box<dyn std::error::Error>> 
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
         let state = handle.state::<AppState>();
-        let result = if args.local_server {
+        let result = if local_server {
             state.start_local_and_login(&handle).await
         } else if let (Some(server), Ok(user), Ok(password)) = (
             args.server.as_deref(),

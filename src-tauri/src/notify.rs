@@ -8,12 +8,23 @@ use crate::popup_policy::{self, BurstCollapser, BurstDecision, Clock, PopupSetti
 /// What clicking a popup does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClickTarget {
-    /// Open this URL in the browser.
+    /// A stored notification: it is marked read (the person has seen it), then
+    /// its link opens in the browser, or the window shows it when it has none.
+    Notification { id: i64, link: Option<String> },
+    /// An ephemeral push with a link: open it in the browser.
     Link(String),
-    /// Show the window at this notification.
-    Notification(i64),
     /// Just show the window (burst summaries, ephemeral pushes without a link).
     Window,
+}
+
+impl ClickTarget {
+    pub fn new(id: Option<i64>, link: Option<String>) -> Self {
+        match (id, link) {
+            (Some(id), link) => ClickTarget::Notification { id, link },
+            (None, Some(link)) => ClickTarget::Link(link),
+            (None, None) => ClickTarget::Window,
+        }
+    }
 }
 
 /// One popup to raise.
@@ -104,6 +115,32 @@ impl Notifier {
                 Outcome::Collapsed { count }
             }
         }
+    }
+}
+
+/// Raises popups on a thread of their own, in the order they were asked for:
+/// notify-rust talks to the notification server with blocking D-Bus calls, which
+/// must not hold up the async runtime that forwards the client's events.
+pub struct PopupThread {
+    requests: std::sync::mpsc::Sender<(Source, Popup)>,
+}
+
+impl PopupThread {
+    pub fn spawn(notifier: Arc<Notifier>) -> std::io::Result<Self> {
+        let (requests, incoming) = std::sync::mpsc::channel::<(Source, Popup)>();
+        std::thread::Builder::new()
+            .name("popups".into())
+            .spawn(move || {
+                for (source, popup) in incoming {
+                    notifier.request(source, popup);
+                }
+            })?;
+        Ok(Self { requests })
+    }
+
+    pub fn request(&self, source: Source, popup: Popup) {
+        // The thread only ends with the process.
+        let _ = self.requests.send((source, popup));
     }
 }
 
@@ -222,7 +259,7 @@ mod tests {
         Popup {
             title: title.into(),
             body: "body".into(),
-            target: ClickTarget::Notification(1),
+            target: ClickTarget::Notification { id: 1, link: None },
             priority: 3,
         }
     }
@@ -269,6 +306,23 @@ mod tests {
         assert_eq!(first_id, None);
         let ids: Vec<_> = summaries[1..].iter().map(|(_, r)| *r).collect();
         assert!(ids.iter().all(|r| r.is_some() && *r == ids[0]), "{ids:?}");
+    }
+
+    #[test]
+    fn a_click_on_a_stored_notification_knows_its_id_even_when_it_has_a_link() {
+        let link = Some("https://ci.example/42".to_string());
+        assert_eq!(
+            ClickTarget::new(Some(42), link.clone()),
+            ClickTarget::Notification {
+                id: 42,
+                link: link.clone()
+            }
+        );
+        assert_eq!(
+            ClickTarget::new(None, link),
+            ClickTarget::Link("https://ci.example/42".into())
+        );
+        assert_eq!(ClickTarget::new(None, None), ClickTarget::Window);
     }
 
     #[test]

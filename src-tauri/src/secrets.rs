@@ -25,6 +25,10 @@ pub enum SecretStorage {
 }
 
 /// The session token store: keyring first, file as the visible fallback.
+///
+/// Every call is a blocking D-Bus round trip (and the Secret Service may hold it
+/// while it asks to unlock), so async code goes through [`Secrets::blocking`].
+#[derive(Clone)]
 pub struct Secrets {
     /// The OS credential store; `None` when it could not even be opened.
     keyring: Option<Arc<CredentialStore>>,
@@ -53,6 +57,19 @@ impl Secrets {
             keyring,
             keyring_error,
             dir: dir.to_path_buf(),
+        }
+    }
+
+    /// Runs `f` on the blocking thread pool, so a slow keyring cannot stall the
+    /// async runtime that also drives the sync engine and the window's commands.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Secrets) -> T + Send + 'static,
+    ) -> T {
+        let secrets = self.clone();
+        match tokio::task::spawn_blocking(move || f(&secrets)).await {
+            Ok(value) => value,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
     }
 
@@ -262,6 +279,22 @@ mod tests {
         );
         // The keyring works again but holds nothing: the file still answers.
         assert_eq!(secrets.load("bob@http://h").0.as_deref(), Some("s3cret"));
+    }
+
+    #[tokio::test]
+    async fn keyring_calls_from_async_code_run_off_the_runtime_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Secrets::with_store(Some(mock_store()), None, dir.path());
+        let runtime_thread = std::thread::current().id();
+        let (storage, thread) = secrets
+            .blocking(|s| (s.save("a@h", "t").unwrap(), std::thread::current().id()))
+            .await;
+        assert_eq!(storage, SecretStorage::Keyring);
+        assert_ne!(thread, runtime_thread);
+        assert_eq!(
+            secrets.blocking(|s| s.load("a@h").0).await.as_deref(),
+            Some("t")
+        );
     }
 
     #[test]

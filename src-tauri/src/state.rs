@@ -3,7 +3,7 @@
 //! [`ClientEvent`] goes to the window as is; the tray and popups react to a few.
 
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use herald_client::{Client, ClientEvent, ConnectionState, Credentials};
 use herald_protocol::{KindFilter, NotificationKind};
@@ -11,7 +11,7 @@ use tauri::{AppHandle, Emitter, Manager};
 
 use crate::commands::SessionInfo;
 use crate::local_server::LocalServer;
-use crate::notify::{ClickTarget, Notifier, Popup};
+use crate::notify::{ClickTarget, Notifier, Popup, PopupThread};
 use crate::popup_policy::{PopupSettings, Source};
 use crate::secrets::Secrets;
 use crate::settings::{self, AppSettings};
@@ -35,7 +35,10 @@ pub struct AppState {
     pub config_dir: PathBuf,
     pub secrets: Secrets,
     pub settings: Mutex<AppSettings>,
-    pub notifier: Notifier,
+    /// The popup policy and its settings.
+    pub notifier: Arc<Notifier>,
+    /// Where popups are raised, off the async runtime.
+    pub popups: PopupThread,
     pub tray: OnceLock<Tray>,
     pub tray_state: Mutex<TrayState>,
     /// A login that failed (at start-up, or the server refused the token).
@@ -91,7 +94,7 @@ impl AppState {
             .client
             .login(server, username.trim(), password, &device_name())
             .await?;
-        self.remember(&credentials, local);
+        self.remember(&credentials, local).await;
         *lock(&self.login_error) = None;
         lock(&self.tray_state).signed_out = false;
         self.redraw_tray();
@@ -104,9 +107,14 @@ impl AppState {
         Ok(())
     }
 
-    fn remember(&self, credentials: &Credentials, local: bool) {
+    async fn remember(&self, credentials: &Credentials, local: bool) {
         let account = settings::account(&credentials.username, &credentials.server);
-        if let Err(e) = self.secrets.save(&account, &credentials.token) {
+        let token = credentials.token.clone();
+        let saved = self
+            .secrets
+            .blocking(move |s| s.save(&account, &token))
+            .await;
+        if let Err(e) = saved {
             tracing::warn!(error = %e, "could not save the session token; the login lasts until quit");
         }
         let mut s = lock(&self.settings);
@@ -128,7 +136,7 @@ impl AppState {
                 _ => return Ok(false),
             }
         };
-        let (Some(token), _) = self.secrets.load(&account) else {
+        let (Some(token), _) = self.secrets.blocking(move |s| s.load(&account)).await else {
             return Ok(false);
         };
         self.client
@@ -150,10 +158,8 @@ impl AppState {
             tracing::warn!("the server could not be told; the token is forgotten here anyway");
         }
         if let Some(c) = credentials {
-            if let Err(e) = self
-                .secrets
-                .delete(&settings::account(&c.username, &c.server))
-            {
+            let account = settings::account(&c.username, &c.server);
+            if let Err(e) = self.secrets.blocking(move |s| s.delete(&account)).await {
                 tracing::warn!(error = %e, "could not remove the saved token");
             }
         }
@@ -172,7 +178,9 @@ impl AppState {
         Ok(())
     }
 
-    /// Starts the bundled herald-server (or reuses it) and logs in as its admin.
+    /// Starts the bundled herald-server (or reuses it) and signs in as its admin:
+    /// with the saved login when it is for this server (the port is kept between
+    /// runs), else with the password the server generated.
     pub async fn start_local_and_login(&self, app: &AppHandle) -> std::result::Result<(), String> {
         let existing = lock(&self.local_server)
             .as_ref()
@@ -186,6 +194,13 @@ impl AppState {
                 found
             }
         };
+        let saved_here = {
+            let s = lock(&self.settings);
+            s.local_server && s.server.as_deref() == Some(url.as_str())
+        };
+        if saved_here && self.resume_saved().await.map_err(|e| e.to_string())? {
+            return Ok(());
+        }
         let password = password.ok_or("the local server did not save an admin password")?;
         self.login(app, &url, "admin", &password, true)
             .await
@@ -261,12 +276,8 @@ pub fn on_client_event(app: &AppHandle, event: ClientEvent) {
             priority,
             id,
         } => {
-            let target = match (link, id) {
-                (Some(link), _) => ClickTarget::Link(link.clone()),
-                (None, Some(id)) => ClickTarget::Notification(*id),
-                (None, None) => ClickTarget::Window,
-            };
-            state.notifier.request(
+            let target = ClickTarget::new(*id, link.clone());
+            state.popups.request(
                 Source::Desktop {
                     priority: *priority,
                 },
@@ -291,15 +302,12 @@ pub fn on_client_event(app: &AppHandle, event: ClientEvent) {
                     priority: n.priority,
                 },
             };
-            state.notifier.request(
+            state.popups.request(
                 source,
                 Popup {
                     title: n.title.clone(),
                     body: n.content.clone(),
-                    target: match &n.link {
-                        Some(link) => ClickTarget::Link(link.clone()),
-                        None => ClickTarget::Notification(n.id),
-                    },
+                    target: ClickTarget::new(Some(n.id), n.link.clone()),
                     priority: n.priority,
                 },
             );
@@ -309,20 +317,34 @@ pub fn on_client_event(app: &AppHandle, event: ClientEvent) {
     let _ = app.emit(EVENT, event);
 }
 
-/// A popup click: a link opens in the browser, anything else shows the window there.
+/// A popup click (on notify-rust's waiting thread): a notification is marked
+/// read; a link opens in the browser; anything else shows the window there.
 pub fn on_popup_click(app: &AppHandle, target: ClickTarget) {
-    use tauri_plugin_opener::OpenerExt;
-    match target {
-        ClickTarget::Link(url) => {
-            if let Err(e) = app.opener().open_url(url, None::<&str>) {
+    let (id, link) = match target {
+        ClickTarget::Notification { id, link } => (Some(id), link),
+        ClickTarget::Link(link) => (None, Some(link)),
+        ClickTarget::Window => (None, None),
+    };
+    if let Some(id) = id {
+        let handle = app.clone();
+        tauri::async_runtime::spawn(async move {
+            let state = handle.state::<AppState>();
+            if let Err(e) = state.client.mark_read(&[id]).await {
+                tracing::warn!(error = %e, id, "could not mark the clicked notification read");
+            }
+        });
+    }
+    match link {
+        Some(url) => {
+            if let Err(e) = crate::commands::open_web_link(app, &url) {
                 tracing::warn!(error = %e, "could not open the link");
             }
         }
-        other => {
+        None => {
             crate::show_main_window(app);
-            let focus = match other {
-                ClickTarget::Notification(id) => serde_json::json!({ "notification": id }),
-                _ => serde_json::json!({}),
+            let focus = match id {
+                Some(id) => serde_json::json!({ "notification": id }),
+                None => serde_json::json!({}),
             };
             let _ = app.emit(FOCUS_EVENT, focus);
         }

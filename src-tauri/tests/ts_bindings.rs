@@ -33,6 +33,7 @@ fn schemas() -> BTreeMap<String, Value> {
     collect::<p::ErrorDetail>(&mut all);
     collect::<p::SendNotification>(&mut all);
     collect::<p::Contact>(&mut all);
+    collect::<p::FoundUser>(&mut all);
     collect::<p::Room>(&mut all);
     collect::<p::ConversationKind>(&mut all);
     all.into_iter()

@@ -3,11 +3,12 @@
 
 Records every Notify call as one JSON line in the file named by the first
 argument, so the end-to-end test can assert what popups the app raised.
-Sending `SIGUSR1` makes it emit ActionInvoked(last id, "default") — a click.
+The test clicks a popup by calling `dev.herald.FakeNotifications.Click(id)` on
+the same object (e.g. with dbus-send): the server then emits
+ActionInvoked(id, "default") and NotificationClosed(id, 2), as a real one does.
 """
 import asyncio
 import json
-import signal
 import sys
 
 from dbus_next import Variant
@@ -20,7 +21,6 @@ class Notifications(ServiceInterface):
         super().__init__("org.freedesktop.Notifications")
         self.log_path = log_path
         self.next_id = 1
-        self.last_id = 0
 
     @method()
     def Notify(self, app_name: "s", replaces_id: "u", app_icon: "s", summary: "s", body: "s",
@@ -28,7 +28,6 @@ class Notifications(ServiceInterface):
         nid = replaces_id or self.next_id
         if not replaces_id:
             self.next_id += 1
-        self.last_id = nid
         record = {"id": nid, "replaces_id": replaces_id, "app_name": app_name, "summary": summary,
                   "body": body, "actions": list(actions)}
         with open(self.log_path, "a", encoding="utf-8") as f:
@@ -56,13 +55,25 @@ class Notifications(ServiceInterface):
         return [id, reason]
 
 
+class TestControl(ServiceInterface):
+    """What the test does in place of a person at the screen."""
+
+    def __init__(self, notifications: Notifications):
+        super().__init__("dev.herald.FakeNotifications")
+        self.notifications = notifications
+
+    @method()
+    def Click(self, id: "u"):
+        self.notifications.ActionInvoked(id, "default")
+        self.notifications.NotificationClosed(id, 2)
+
+
 async def main() -> None:
     bus = await MessageBus().connect()
     service = Notifications(sys.argv[1])
     bus.export("/org/freedesktop/Notifications", service)
+    bus.export("/org/freedesktop/Notifications", TestControl(service))
     await bus.request_name("org.freedesktop.Notifications")
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGUSR1, lambda: service.ActionInvoked(service.last_id, "default"))
     print("fake notification server ready", flush=True)
     await asyncio.Event().wait()
 

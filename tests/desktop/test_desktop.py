@@ -18,6 +18,7 @@ import zlib
 import struct
 
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.options import ArgOptions
@@ -136,6 +137,33 @@ def tray_badge_is_red(icon_dir):
     return tuple(px[:3]) == (220, 38, 38)
 
 
+def popup_record(summary):
+    """The Notify call the fake notification server recorded for `summary`."""
+    if not os.path.exists(POPUPS):
+        return None
+    for line in open(POPUPS, encoding="utf-8"):
+        rec = json.loads(line)
+        if rec["summary"] == summary:
+            return rec
+    return None
+
+
+def click_popup(popup_id):
+    """What a person clicking the popup does: the server emits ActionInvoked(id, "default")."""
+    subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.Notifications",
+                    "/org/freedesktop/Notifications", "dev.herald.FakeNotifications.Click",
+                    f"uint32:{popup_id}"], check=True, capture_output=True)
+
+
+def fake_browser(bin_dir, log):
+    """An `xdg-open` that records the URL instead of starting a browser."""
+    os.makedirs(bin_dir, exist_ok=True)
+    path = os.path.join(bin_dir, "xdg-open")
+    with open(path, "w") as f:
+        f.write(f'#!/bin/sh\necho "$1" >> "{log}"\n')
+    os.chmod(path, 0o755)
+
+
 def screenshot_root(name):
     """The whole screen, plus the tray corner (trayer, top right) enlarged."""
     if SHOTS:
@@ -144,6 +172,108 @@ def screenshot_root(name):
         subprocess.run(["import", "-window", "root", path], check=False)
         subprocess.run(["convert", path, "-gravity", "NorthEast", "-crop", "44x34+0+0", "+repage",
                         "-filter", "point", "-resize", "400%", os.path.join(SHOTS, "tray-zoom.png")], check=False)
+
+
+def start_driver(env):
+    """tauri-driver on free ports, with `env` for the app it launches."""
+    driver_bin = shutil.which("tauri-driver") or os.path.expanduser("~/.cargo/bin/tauri-driver")
+    driver_port = free_port()
+    log = open(os.path.join(WORK, f"tauri-driver-{driver_port}.log"), "w")
+    proc = subprocess.Popen([driver_bin, "--port", str(driver_port), "--native-port", str(free_port())],
+                            stdout=log, stderr=log, env=env)
+    with open(os.path.join(WORK, f"driver-{driver_port}.pid"), "w") as f:
+        f.write(str(proc.pid))
+    wait_for("tauri-driver", lambda: socket.create_connection(("127.0.0.1", driver_port), timeout=1))
+    return proc, driver_port
+
+
+def no_app_running():
+    """The previous app has quit: its single-instance name left the session bus
+    (otherwise a new launch would only focus it and exit)."""
+    out = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+                          "/org/freedesktop/DBus", "org.freedesktop.DBus.ListNames"],
+                         check=True, capture_output=True, text=True).stdout
+    return "SingleInstance" not in out
+
+
+def open_app(driver_port, args):
+    wait_for("the previous app to quit", no_app_running)
+    options = ArgOptions()
+    options.set_capability("tauri:options", {"application": APP, "args": args})
+    options.set_capability("browserName", "wry")
+    driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{driver_port}", options=options)
+    driver.set_window_size(1100, 720)
+    return driver
+
+
+def refuses_connections(url):
+    try:
+        urllib.request.urlopen(url + "/healthz", timeout=1)
+        return False
+    except OSError:
+        return True
+
+
+def text_of(driver, selector):
+    """The text of the first element matching `selector`, read in one step (the
+    list may re-render between finding an element and reading it)."""
+    return driver.execute_script("const e = document.querySelector(arguments[0]); return e && e.textContent",
+                                 selector)
+
+
+def row_titles(driver):
+    return [e.get_attribute("textContent") for e in driver.find_elements(By.CSS_SELECTOR, ".row .title")]
+
+
+def local_server_mode():
+    """`--local-server`: the app runs the bundled herald-server itself and signs in."""
+    app_data = os.path.join(WORK, "app-local")
+    env = {k: v for k, v in os.environ.items() if k not in ("HERALD_USERNAME", "HERALD_PASSWORD")}
+    env.update(HERALD_DESKTOP_DATA_DIR=app_data, RUST_LOG="info")
+    driver_proc, driver_port = start_driver(env)
+    settings_path = os.path.join(app_data, "settings.json")
+    hello = "Hello from the local server"
+    seen = {}
+    try:
+        driver = open_app(driver_port, ["--local-server"])
+        try:
+            def starts_and_signs_in():
+                wait_for("the message center", lambda: driver.find_elements(By.ID, "mark-all-read"), timeout=60)
+                settings = json.load(open(settings_path, encoding="utf-8"))
+                assert settings["local_server"] is True and settings["username"] == "admin", settings
+                seen["url"] = settings["server"]
+                assert seen["url"].startswith("http://127.0.0.1:"), seen
+
+            check("--local-server starts the bundled server and signs in as its admin", starts_and_signs_in)
+
+            def delivers():
+                password = open(os.path.join(app_data, "server", "admin-password"), encoding="utf-8").read().strip()
+                admin = Api(seen["url"]).login("admin", password)
+                admin.call("POST", "/notifications", {"to": ["admin"], "title": hello})
+                wait_for("the notification in the window", lambda: hello in row_titles(driver))
+
+            check("the local server delivers to the window", delivers)
+        finally:
+            driver.quit()
+
+        def stops_with_the_app():
+            wait_for("the local server to stop", lambda: refuses_connections(seen["url"]))
+
+        check("quitting the app stops the local server", stops_with_the_app)
+
+        driver = open_app(driver_port, [])
+        try:
+            def comes_back():
+                wait_for("the cached notification", lambda: hello in row_titles(driver), timeout=60)
+                wait_for("the server again", lambda: not refuses_connections(seen["url"]))
+                settings = json.load(open(settings_path, encoding="utf-8"))
+                assert settings["server"] == seen["url"], settings
+
+            check("the next start brings the local server back at the same address, signed in", comes_back)
+        finally:
+            driver.quit()
+    finally:
+        driver_proc.terminate()
 
 
 def main():
@@ -176,22 +306,14 @@ def main():
          category="test-run", link="https://ci.example.com/plans/41", priority=2)
 
     app_data = os.path.join(WORK, "app")
+    opened_log = os.path.join(WORK, "opened-links.txt")
+    fake_bin = os.path.join(WORK, "bin")
+    fake_browser(fake_bin, opened_log)
     driver_env = dict(os.environ, HERALD_USERNAME="alice", HERALD_PASSWORD="alice-password",
-                      HERALD_DESKTOP_DATA_DIR=app_data, RUST_LOG="info")
-    driver_bin = shutil.which("tauri-driver") or os.path.expanduser("~/.cargo/bin/tauri-driver")
-    driver_port = free_port()
-    native_port = free_port()
-    driver_log = open(os.path.join(WORK, "tauri-driver.log"), "w")
-    driver_proc = subprocess.Popen([driver_bin, "--port", str(driver_port), "--native-port", str(native_port)],
-                                   stdout=driver_log, stderr=driver_log, env=driver_env)
-    open(os.path.join(WORK, "driver.pid"), "w").write(str(driver_proc.pid))
-    wait_for("tauri-driver", lambda: socket.create_connection(("127.0.0.1", driver_port), timeout=1))
-
-    options = ArgOptions()
-    options.set_capability("tauri:options", {"application": APP, "args": ["--server", base]})
-    options.set_capability("browserName", "wry")
-    driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{driver_port}", options=options)
-    driver.set_window_size(1100, 720)
+                      HERALD_DESKTOP_DATA_DIR=app_data, RUST_LOG="info",
+                      PATH=fake_bin + os.pathsep + os.environ["PATH"])
+    driver_proc, driver_port = start_driver(driver_env)
+    driver = open_app(driver_port, ["--server", base])
 
     try:
         def app_logged_in_lists_history():
@@ -206,17 +328,7 @@ def main():
         def desktop_popup():
             send(title=title, content=body, category="test-run", desktop=True, priority=5,
                  link="https://ci.example.com/plans/43")
-
-            def popped():
-                if not os.path.exists(POPUPS):
-                    return None
-                for line in open(POPUPS, encoding="utf-8"):
-                    rec = json.loads(line)
-                    if rec["summary"] == title:
-                        return rec
-                return None
-
-            rec = wait_for("the popup", popped)
+            rec = wait_for("the popup", lambda: popup_record(title))
             assert rec["body"] == body, rec
             assert rec["app_name"] == "Herald", rec
 
@@ -242,6 +354,8 @@ def main():
             # Open the newest item for the message-center screenshot.
             rows = driver.find_elements(By.CSS_SELECTOR, ".row")
             rows[1].click()
+            # Away from the row, so its hover actions do not cover the time.
+            ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, ".detail h2")).perform()
             time.sleep(0.4)
             driver.save_screenshot(os.path.join(SHOTS, "message-center.png"))
 
@@ -260,6 +374,41 @@ def main():
             wait_for("the deletion on the server", lambda: int(victim) not in ids())
 
         check("deleting a row deletes it on the server", delete_one)
+
+        def is_read(nid):
+            return any(n["id"] == nid and n["read"] for n in alice.call("GET", "/notifications?limit=50")["items"])
+
+        def popup_click_opens_the_item():
+            # Elsewhere in the window, so the click has to bring the message center back.
+            driver.find_element(By.CSS_SELECTOR, '[data-view="settings"]').click()
+            wait_for("settings", lambda: driver.find_elements(By.ID, "sign-out"))
+            popup_title = "Review requested: payment retries"
+            nid = send(title=popup_title, content="Bob asks you to review HER-131.", category="review",
+                       desktop=True, priority=4)["id"]
+            rec = wait_for("the popup", lambda: popup_record(popup_title))
+            assert "default" in rec["actions"], rec
+            assert not is_read(nid)
+            click_popup(rec["id"])
+            wait_for("the item opened in the window", lambda: driver.find_elements(
+                By.CSS_SELECTOR, f'.detail[data-id="{nid}"]'))
+            row = driver.find_element(By.CSS_SELECTOR, f'.row[data-id="{nid}"]')
+            assert "opened" in row.get_attribute("class"), row.get_attribute("class")
+            wait_for("the clicked notification read on the server", lambda: is_read(nid))
+
+        check("clicking a popup shows the window at its notification and marks it read", popup_click_opens_the_item)
+
+        def popup_click_opens_the_link():
+            popup_title = "Load test finished: p99 412 ms"
+            link = "https://ci.example.com/plans/44"
+            nid = send(title=popup_title, content="See the report.", category="test-run", desktop=True,
+                       link=link)["id"]
+            rec = wait_for("the popup", lambda: popup_record(popup_title))
+            click_popup(rec["id"])
+            wait_for("the link opened in the browser", lambda: os.path.exists(opened_log)
+                     and link in open(opened_log, encoding="utf-8").read().split())
+            wait_for("the clicked notification read on the server", lambda: is_read(nid))
+
+        check("clicking a popup with a link opens the link in the browser and marks it read", popup_click_opens_the_link)
 
         def settings_view():
             driver.find_element(By.CSS_SELECTOR, '[data-view="settings"]').click()
@@ -291,10 +440,13 @@ def main():
             row[0].click()
             # Add bob as a contact from the window: it opens the existing conversation.
             add = driver.find_element(By.ID, "chat-add-contact")
-            add.send_keys("bob")
+            add.send_keys("bo")
+            text = wait_for("bob suggested", lambda: text_of(driver, '.suggestion.active[data-username="bob"]'))
+            assert "Bob Builder" in text and "@bob" in text and "Add" in text, text
             add.send_keys(Keys.ENTER)
             wait_for("bob in alice's contacts", lambda: any(
                 c["username"] == "bob" for c in alice.call("GET", "/contacts")))
+            assert add.get_attribute("value") == "", add.get_attribute("value")
             wait_for("bob's presence dot", lambda: driver.find_elements(
                 By.CSS_SELECTOR, f'[data-conversation="{conversation}"] .presence'))
             wait_for("bob's message in the history", lambda: any(
@@ -328,6 +480,72 @@ def main():
                 driver.save_screenshot(os.path.join(SHOTS, "chat.png"))
 
         check("a reply typed in the window reaches the other user", reply_reaches_sender)
+
+        def typeahead_marks_contacts():
+            add = driver.find_element(By.ID, "chat-add-contact")
+            add.send_keys("b")
+            text = wait_for("bob suggested", lambda: text_of(driver, '.suggestion[data-username="bob"]'))
+            assert "Contact" in text, text
+            if SHOTS:
+                time.sleep(0.3)
+                driver.save_screenshot(os.path.join(SHOTS, "contact-typeahead.png"))
+            add.send_keys(Keys.ESCAPE)
+            wait_for("the suggestions closed", lambda: not driver.find_elements(By.CSS_SELECTOR, ".suggestion"))
+            add.send_keys(Keys.ESCAPE)
+            assert add.get_attribute("value") == "", add.get_attribute("value")
+
+        check("the contact type-ahead says who is already a contact; Escape closes, then clears", typeahead_marks_contacts)
+
+        def search_box():
+            driver.find_element(By.CSS_SELECTOR, '[data-view="inbox"]').click()
+            return wait_for("the search box", lambda: driver.find_elements(By.ID, "search"))[0]
+
+        def search_highlights_notifications():
+            box = search_box()
+            box.click()
+            box.send_keys("build")
+
+            wait_for("highlighted matches", lambda: len(driver.find_elements(By.CSS_SELECTOR, ".row mark")) >= 2)
+            titles = row_titles(driver)
+            assert "Build #43 failed on main" in titles, titles
+            assert "Review requested: payment retries" not in titles, titles
+            marks = [m.get_attribute("textContent").lower() for m in driver.find_elements(By.CSS_SELECTOR, ".row mark")]
+            assert all(m.startswith("build") for m in marks), marks
+            if SHOTS:
+                driver.find_element(By.CSS_SELECTOR, ".row").click()
+                wait_for("the detail", lambda: driver.find_elements(By.CSS_SELECTOR, ".detail h2"))
+                ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, ".detail-pane")).perform()
+                time.sleep(0.5)
+                driver.save_screenshot(os.path.join(SHOTS, "search.png"))
+            box.send_keys(Keys.ESCAPE)
+            wait_for("the query cleared", lambda: box.get_attribute("value") == "")
+            wait_for("the whole list back", lambda: "Review requested: payment retries" in row_titles(driver))
+
+        check("search highlights matching notifications; Escape clears it", search_highlights_notifications)
+
+        def search_finds_chat_messages():
+            box = search_box()
+            box.send_keys("maintenance")
+            more = wait_for("matching chat messages", lambda: driver.find_elements(By.ID, "show-message-hits"))
+            assert "1 result in chats" in more[0].get_attribute("textContent"), more[0].get_attribute("textContent")
+            more[0].click()
+            hit = wait_for("carol's message", lambda: driver.find_elements(By.CSS_SELECTOR, "#message-hits .row"))
+            assert "Staging is back up" in hit[0].get_attribute("textContent"), hit[0].get_attribute("textContent")
+            hit[0].click()
+            wait_for("carol's conversation", lambda: any(
+                "Staging is back up" in e.get_attribute("textContent")
+                for e in driver.find_elements(By.CSS_SELECTOR, "#chat-history .bubble-text")))
+
+        check("search finds chat messages too and opens their conversation", search_finds_chat_messages)
+
+        def search_without_results():
+            box = search_box()
+            box.send_keys("zebra")
+            wait_for("the empty state", lambda: any(
+                e.get_attribute("textContent") == "No results for “zebra”"
+                for e in driver.find_elements(By.CSS_SELECTOR, ".empty h3")))
+
+        check("a search that finds nothing says so", search_without_results)
     finally:
         try:
             driver.quit()
@@ -337,11 +555,16 @@ def main():
         server.terminate()
         server.wait(timeout=10)
 
+    local_server_mode()
+
     failed = [name for name, err in results if err]
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed", flush=True)
     if failed:
-        for log in ("tauri-driver.log", "server.log", "fake.log"):
-            path = os.path.join(WORK, log)
+        logs = sorted(glob.glob(os.path.join(WORK, "tauri-driver-*.log")))
+        logs += [os.path.join(WORK, "server.log"), os.path.join(WORK, "fake.log"),
+                 os.path.join(WORK, "app-local", "server", "server.log")]
+        for path in logs:
+            log = os.path.relpath(path, WORK)
             if os.path.exists(path):
                 print(f"--- {log} (last 40 lines)")
                 print("".join(open(path, encoding="utf-8", errors="replace").readlines()[-40:]))

@@ -9,10 +9,10 @@ use std::time::Duration;
 use herald_protocol::{
     ChangeResult, Contact, Conversation, ConversationId, Counts, CreateTokenRequest,
     CreateUserRequest, CreatedToken, DeleteMessageQuery, DeleteMessages, DeleteRequest, ErrorBody,
-    EventsPage, EventsQuery, HistoryQuery, ListConversationsQuery, ListNotificationsQuery,
-    LoginRequest, LoginResponse, MarkRequest, Message, MessageId, Notification, NotificationId,
-    Page, ReadConversation, SendMessage, SendNotification, SendResult, TokenInfo,
-    UpdateUserRequest, User, UserId, UserSearchQuery, UsernameRequest,
+    EventsPage, EventsQuery, FoundUser, HistoryQuery, ListConversationsQuery,
+    ListNotificationsQuery, LoginRequest, LoginResponse, MarkRequest, Message, MessageId,
+    Notification, NotificationId, Page, ReadConversation, SendMessage, SendNotification,
+    SendResult, TokenInfo, UpdateUserRequest, User, UserId, UserSearchQuery, UsernameRequest,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -134,8 +134,9 @@ impl Api {
         self.call(Method::GET, "/me", None::<&()>).await
     }
 
-    /// `GET /users?q=&limit=`: users whose username or display name starts with `q`.
-    pub async fn search_users(&self, query: &UserSearchQuery) -> Result<Vec<User>> {
+    /// `GET /users?q=&limit=`: users whose username or display name starts with
+    /// `q`, each saying whether they are the caller's contact.
+    pub async fn search_users(&self, query: &UserSearchQuery) -> Result<Vec<FoundUser>> {
         self.call_query(Method::GET, "/users", query).await
     }
 

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use herald_protocol::{
-    Contact, ConversationId, ConversationKind, Counts, Cursor, HistoryQuery, KindFilter,
-    LoginRequest, MessageId, Notification, NotificationId, User, MAX_IDS_PER_REQUEST,
-    MAX_MESSAGE_CHARS, MAX_PAGE_LIMIT,
+    Contact, ConversationId, ConversationKind, Counts, Cursor, FoundUser, HistoryQuery, KindFilter,
+    LoginRequest, MessageId, Notification, NotificationId, User, UserSearchQuery,
+    MAX_IDS_PER_REQUEST, MAX_MESSAGE_CHARS, MAX_PAGE_LIMIT,
 };
 use rusqlite::Transaction;
 use tokio::sync::{broadcast, watch};
@@ -29,6 +29,9 @@ use crate::error::{Error, Result};
 use crate::events::{ClientEvent, ConnectionState, EventStream};
 use crate::sync::engine::{self, Command, EngineHandle};
 use crate::sync::SyncOptions;
+
+/// Longest search text, in characters.
+pub const MAX_SEARCH_CHARS: usize = 100;
 
 /// Events a slow front end may fall behind by before it gets
 /// [`ClientEvent::Lagged`] and has to re-query.
@@ -481,7 +484,7 @@ impl Client {
 
     /// Full-text search over cached titles and contents; best matches first.
     pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<NotificationHit>> {
-        let query = query.to_string();
+        let query = search_text(query, limit)?;
         self.shared()
             .cache
             .read_async(move |conn| search::notifications(conn, &query, limit))
@@ -759,6 +762,19 @@ impl Client {
         self.reload_contacts(&api).await
     }
 
+    /// Users whose username or display name starts with `query`, each saying
+    /// whether they are already a contact (online only: the directory is the
+    /// server's, not cached).
+    pub async fn search_users(&self, query: &str, limit: u32) -> Result<Vec<FoundUser>> {
+        let query = search_text(query, limit)?;
+        let api = self.api().ok_or(Error::NotLoggedIn)?;
+        api.search_users(&UserSearchQuery {
+            q: Some(query),
+            limit: Some(limit),
+        })
+        .await
+    }
+
     async fn reload_contacts(&self, api: &Api) -> Result<()> {
         let contacts = api.contacts().await?;
         self.shared()
@@ -770,12 +786,32 @@ impl Client {
 
     /// Full-text search over cached chat messages; best matches first.
     pub async fn search_messages(&self, query: &str, limit: u32) -> Result<Vec<MessageHit>> {
-        let query = query.to_string();
+        let query = search_text(query, limit)?;
         self.shared()
             .cache
             .read_async(move |conn| search::messages(conn, &query, limit))
             .await
     }
+}
+
+/// The trimmed text of a search. An empty one is refused rather than answered
+/// with everything, and a very long one is a paste accident, not a search.
+fn search_text(query: &str, limit: u32) -> Result<String> {
+    let query = query.trim();
+    if query.is_empty() {
+        return Err(Error::Usage("type something to search for".into()));
+    }
+    if query.chars().count() > MAX_SEARCH_CHARS {
+        return Err(Error::Usage(format!(
+            "a search is at most {MAX_SEARCH_CHARS} characters"
+        )));
+    }
+    if !(1..=MAX_PAGE_LIMIT).contains(&limit) {
+        return Err(Error::Usage(format!(
+            "a search returns between 1 and {MAX_PAGE_LIMIT} results"
+        )));
+    }
+    Ok(query.to_string())
 }
 
 /// A fresh idempotency key for a message: 128 random bits, hex.

@@ -309,3 +309,52 @@ async fn a_first_login_caches_recent_history_rooms_and_contacts_for_offline_use(
     chats_converged(&laptop, &alice).await;
     assert!(laptop.client.conversation(room.id).await.unwrap().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_search_finds_people_by_prefix_and_says_who_is_already_a_contact() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    server.user("bob").await;
+    server.user("bobby").await;
+    server.user("carol").await;
+    alice.add_contact("bobby").await;
+    let laptop = device(&server, &alice, "laptop").await;
+
+    let found = laptop.client.search_users("  bo ", 10).await.unwrap();
+    let names: Vec<(&str, bool)> = found
+        .iter()
+        .map(|f| (f.user.username.as_str(), f.is_contact))
+        .collect();
+    assert_eq!(names, [("bob", false), ("bobby", true)]);
+    assert!(laptop
+        .client
+        .search_users("zed", 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn searches_refuse_empty_oversized_and_unbounded_queries_with_a_reason() {
+    let client = herald_client::Client::open(herald_client::ClientOptions::in_memory())
+        .await
+        .unwrap();
+    let long = "x".repeat(herald_client::client::MAX_SEARCH_CHARS + 1);
+    for (query, limit, expected) in [
+        ("   ", 10, "type something to search for"),
+        (long.as_str(), 10, "a search is at most 100 characters"),
+        ("deploy", 0, "a search returns between 1 and 200 results"),
+    ] {
+        let notifications = client.search(query, limit).await.unwrap_err();
+        assert_eq!(notifications.to_string(), expected);
+        let messages = client.search_messages(query, limit).await.unwrap_err();
+        assert_eq!(messages.to_string(), expected);
+        let users = client.search_users(query, limit).await.unwrap_err();
+        assert_eq!(users.to_string(), expected);
+    }
+    // Valid, but not signed in: the directory is on the server.
+    assert!(matches!(
+        client.search_users("bo", 10).await,
+        Err(herald_client::Error::NotLoggedIn)
+    ));
+}

@@ -95,6 +95,11 @@ export interface EventEnvelope {
   event: Event;
 }
 
+/** A `GET /users` result: a [`User`] plus whether they are the caller's contact, so clients that read plain `User`s keep working. */
+export type FoundUser = User & {
+  is_contact: boolean;
+};
+
 export type KindFilter = "personal" | "broadcast" | "all";
 
 /** A chat message as every member sees it. */

@@ -33,6 +33,7 @@ export function App() {
   const [counts, setCounts] = useState<Counts | null>(null);
   const [view, setView] = useState<View>("inbox");
   const [focus, setFocus] = useState<FocusRequest | null>(null);
+  const [chatFocus, setChatFocus] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [dnd, setDnd] = useState(false);
   const events = useBus<ClientEvent>();
@@ -66,6 +67,10 @@ export function App() {
   }, [refreshInfo, events, settingsBus]);
 
   const showError = useCallback((m: string) => setError(m), []);
+  const openConversation = useCallback((id: number) => {
+    setView("chats");
+    setChatFocus(id);
+  }, []);
 
   useEffect(() => {
     if (!error) return;
@@ -122,9 +127,17 @@ export function App() {
             </button>
           </div>
         )}
-        {view === "inbox" && <Inbox counts={counts} subscribe={events.subscribe} focusRequest={focus} onError={showError} />}
+        {view === "inbox" && (
+          <Inbox
+            counts={counts}
+            subscribe={events.subscribe}
+            focusRequest={focus}
+            onError={showError}
+            onOpenConversation={openConversation}
+          />
+        )}
         {view === "chats" && (
-          <Chats me={info.username} subscribe={events.subscribe} onError={showError} />
+          <Chats me={info.username} subscribe={events.subscribe} onError={showError} focusConversation={chatFocus} />
         )}
         {view === "settings" && (
           <Settings

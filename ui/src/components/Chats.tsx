@@ -1,6 +1,6 @@
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 
-import type { Contact } from "../bindings/protocol";
+import type { Contact, FoundUser } from "../bindings/protocol";
 import { ipc } from "../ipc";
 import type { ChatMessage, ClientEvent, ConversationSummary } from "../ipc";
 import {
@@ -16,6 +16,8 @@ import {
   upsertConversation,
 } from "../lib/chat";
 import { countLabel, fullTime, initials, relativeTime } from "../lib/format";
+import { createLookup, MAX_QUERY_CHARS } from "../lib/lookup";
+import { CLOSED, onKey, showResults, type Suggestions } from "../lib/typeahead";
 import { ChatIcon, TrashIcon, XIcon } from "./icons";
 import { Empty } from "./Inbox";
 
@@ -25,18 +27,23 @@ type Props = {
   me: string | null;
   subscribe: (l: (e: ClientEvent) => void) => () => void;
   onError: (message: string) => void;
+  /** A conversation to show (picked in the message center's search results). */
+  focusConversation: number | null;
 };
 
 /** What the right-hand pane shows: a conversation, or a first message to a contact. */
 type Open = { conversation: number } | { draftTo: string } | null;
 
-export function Chats({ me, subscribe, onError }: Props) {
+export function Chats({ me, subscribe, onError, focusConversation }: Props) {
   const [list, setList] = useState<ConversationSummary[]>([]);
   const [contacts, setContacts] = useState<Contact[]>([]);
   const [online, setOnline] = useState<Record<string, boolean>>({});
   const [open, setOpen] = useState<Open>(null);
   const [loaded, setLoaded] = useState(false);
-  const [adding, setAdding] = useState("");
+
+  useEffect(() => {
+    if (focusConversation !== null) setOpen({ conversation: focusConversation });
+  }, [focusConversation]);
 
   const reload = useCallback(async () => {
     try {
@@ -68,19 +75,14 @@ export function Chats({ me, subscribe, onError }: Props) {
     });
   }, [reload, subscribe]);
 
-  const addContact = async (ev: Event) => {
-    ev.preventDefault();
-    const name = adding.trim();
-    if (!name) return;
-    try {
-      const c = await ipc.addContact(name);
+  /** Adds `username` as a contact unless it already is one, then opens the chat with them. */
+  const addContact = async (username: string, isContact: boolean) => {
+    if (!isContact) {
+      const c = await ipc.addContact(username);
       setContacts((cs) => [...cs.filter((x) => x.username !== c.username), c]);
       setOnline((p) => ({ ...p, [c.username]: c.online }));
-      setAdding("");
-      startWith(c.username);
-    } catch (e) {
-      onError((e as Error).message);
     }
+    startWith(username);
   };
 
   const startWith = (username: string) => {
@@ -94,17 +96,7 @@ export function Chats({ me, subscribe, onError }: Props) {
   return (
     <div class="chats split">
       <aside class="list-pane chat-list" aria-label="Conversations">
-        <form class="chat-add" onSubmit={(e) => void addContact(e)}>
-          <input
-            class="chat-add-input"
-            type="search"
-            placeholder="Add a contact by username…"
-            value={adding}
-            onInput={(e) => setAdding(e.currentTarget.value)}
-            aria-label="Add a contact by username"
-            id="chat-add-contact"
-          />
-        </form>
+        <ContactTypeahead onPick={addContact} onError={onError} />
         {loaded && list.length === 0 && withoutChat.length === 0 && (
           <p class="muted chat-hint">No conversations yet. Add a contact above to start one.</p>
         )}
@@ -162,6 +154,109 @@ export function Chats({ me, subscribe, onError }: Props) {
           </Empty>
         )}
       </section>
+    </div>
+  );
+}
+
+/** How long typing must pause before the directory is asked. */
+const TYPEAHEAD_DELAY_MS = 150;
+const TYPEAHEAD_LIMIT = 8;
+
+/** "Add a contact": finds people on the server as you type; Enter or a click adds (or opens) one. */
+function ContactTypeahead(props: {
+  onPick: (username: string, isContact: boolean) => Promise<void>;
+  onError: (m: string) => void;
+}) {
+  const { onPick, onError } = props;
+  const [text, setText] = useState("");
+  const [found, setFound] = useState<Suggestions<FoundUser>>(CLOSED);
+  const lookup = useMemo(
+    () =>
+      createLookup(
+        (q) => ipc.searchUsers(q, TYPEAHEAD_LIMIT),
+        (_, users) => setFound(users === null ? CLOSED : showResults(users)),
+        onError,
+        TYPEAHEAD_DELAY_MS,
+      ),
+    [onError],
+  );
+  useEffect(() => () => lookup.cancel(), [lookup]);
+
+  const reset = () => {
+    lookup.cancel();
+    setText("");
+    setFound(CLOSED);
+  };
+  const pick = (username: string, isContact: boolean) => {
+    if (!username.trim()) return;
+    onPick(username.trim(), isContact).then(reset, (e: Error) => onError(e.message));
+  };
+  const known = (username: string) => found.items.find((u) => u.username === username)?.is_contact ?? false;
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    const out = onKey(found, e.key);
+    if (out.kind === "none") return;
+    e.preventDefault();
+    if (out.kind === "move" || out.kind === "close") setFound(out.next);
+    else if (out.kind === "pick") pick(out.item.username, out.item.is_contact);
+    else if (out.kind === "submit") pick(text, known(text.trim()));
+    else reset();
+  };
+
+  const listId = "chat-add-suggestions";
+  const active = found.open ? found.items[found.active] : undefined;
+  return (
+    <div class="chat-add">
+      <input
+        class="chat-add-input"
+        type="search"
+        placeholder="Add a contact…"
+        value={text}
+        maxLength={MAX_QUERY_CHARS}
+        onInput={(e) => {
+          setText(e.currentTarget.value);
+          lookup.update(e.currentTarget.value);
+        }}
+        onKeyDown={onKeyDown}
+        onBlur={() => setFound((f) => ({ ...f, open: false }))}
+        aria-controls={listId}
+        aria-activedescendant={active ? `suggest-${active.username}` : undefined}
+        aria-autocomplete="list"
+        aria-label="Add a contact: type a name or username"
+        id="chat-add-contact"
+        autoComplete="off"
+      />
+      {found.open && (
+        <ul class="suggestions card" role="listbox" id={listId}>
+          {found.items.length === 0 ? (
+            <li class="suggestion empty-suggestion muted">No one named “{text.trim()}”</li>
+          ) : (
+            found.items.map((u, i) => (
+              <li
+                key={u.username}
+                id={`suggest-${u.username}`}
+                role="option"
+                aria-selected={i === found.active}
+                class={`suggestion ${i === found.active ? "active" : ""}`}
+                data-username={u.username}
+                // Before the input's blur closes the list.
+                onMouseDown={(e) => {
+                  e.preventDefault();
+                  pick(u.username, u.is_contact);
+                }}
+                onMouseEnter={() => setFound((f) => ({ ...f, active: i }))}
+              >
+                <Avatar name={u.display_name || u.username} online={null} />
+                <span class="suggestion-names">
+                  <span class="suggestion-name">{u.display_name || u.username}</span>
+                  <span class="muted">@{u.username}</span>
+                </span>
+                {u.is_contact ? <span class="suggestion-tag">Contact</span> : <span class="suggestion-tag add">Add</span>}
+              </li>
+            ))
+          )}
+        </ul>
+      )}
     </div>
   );
 }

@@ -2,12 +2,11 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks"
 
 import type { Counts, Notification, StatusFilter } from "../bindings/protocol";
 import { ipc } from "../ipc";
-import type { ClientEvent, FocusRequest, NotificationHit, SnippetPart } from "../ipc";
+import type { ClientEvent, FocusRequest, MessageHit, SnippetPart } from "../ipc";
 import { categoryHue, countLabel, fullTime, isWebLink, linkHost, preview, relativeTime } from "../lib/format";
 import {
   applyEvent,
   focusAfterRemoval,
-  matchesView,
   moveFocus,
   selectRange,
   setRead,
@@ -18,6 +17,16 @@ import {
   toggleSelected,
   type Tab,
 } from "../lib/inbox";
+import { createLookup, MAX_QUERY_CHARS } from "../lib/lookup";
+import {
+  escapeAction,
+  noResultsTitle,
+  resultCount,
+  SEARCH_LIMIT,
+  snippetField,
+  visibleHits,
+  type SearchResults,
+} from "../lib/search";
 import {
   ChatIcon,
   CheckAllIcon,
@@ -36,9 +45,13 @@ interface Props {
   subscribe: (handler: (e: ClientEvent) => void) => () => void;
   focusRequest: FocusRequest | null;
   onError: (message: string) => void;
+  /** Shows a conversation in the chat view (a chat message found by search). */
+  onOpenConversation: (id: number) => void;
 }
 
 const PAGE = 100;
+/** How long typing must pause before the local index is asked. */
+const SEARCH_DELAY_MS = 120;
 
 const STATUS_OPTIONS: { value: StatusFilter; label: string }[] = [
   { value: "unread", label: "Unread" },
@@ -46,13 +59,13 @@ const STATUS_OPTIONS: { value: StatusFilter; label: string }[] = [
   { value: "read", label: "Read" },
 ];
 
-export function Inbox({ counts, subscribe, focusRequest, onError }: Props) {
+export function Inbox({ counts, subscribe, focusRequest, onError, onOpenConversation }: Props) {
   const [tab, setTab] = useState<Tab>("all");
   const [status, setStatus] = useState<StatusFilter>("all");
   const [query, setQuery] = useState("");
   const [items, setItems] = useState<Notification[]>([]);
   const [hasMore, setHasMore] = useState(false);
-  const [hits, setHits] = useState<NotificationHit[] | null>(null);
+  const [results, setResults] = useState<SearchResults | null>(null);
   const [loading, setLoading] = useState(true);
   const [focused, setFocused] = useState<number | null>(null);
   const [opened, setOpened] = useState<number | null>(null);
@@ -104,27 +117,26 @@ export function Inbox({ counts, subscribe, focusRequest, onError }: Props) {
     [subscribe, kind, status, load, onError],
   );
 
-  // Search runs on the local full-text index as the user types.
-  useEffect(() => {
-    const q = query.trim();
-    if (!q) {
-      setHits(null);
-      return;
-    }
-    let stale = false;
-    const t = setTimeout(() => {
-      ipc.search(q, 200).then(
-        (h) => {
-          if (!stale) setHits(h);
+  // Search runs on the local full-text index (works offline) as the user types,
+  // and again when the list changes, so results stay current.
+  const lookup = useMemo(
+    () =>
+      createLookup(
+        async (q): Promise<SearchResults> => {
+          const [notifications, messages] = await Promise.all([
+            ipc.search(q, SEARCH_LIMIT),
+            ipc.searchMessages(q, SEARCH_LIMIT),
+          ]);
+          return { query: q, notifications, messages };
         },
-        (e: unknown) => onError(String(e instanceof Error ? e.message : e)),
-      );
-    }, 120);
-    return () => {
-      stale = true;
-      clearTimeout(t);
-    };
-  }, [query, items, onError]);
+        (_, r) => setResults(r),
+        onError,
+        SEARCH_DELAY_MS,
+      ),
+    [onError],
+  );
+  useEffect(() => lookup.update(query), [lookup, query, items]);
+  useEffect(() => () => lookup.cancel(), [lookup]);
 
   useEffect(() => {
     if (focusRequest?.notification !== undefined) {
@@ -136,11 +148,15 @@ export function Inbox({ counts, subscribe, focusRequest, onError }: Props) {
   }, [focusRequest]);
 
   // While searching, the hits (in the current tab and read filter) replace the list.
-  const visible = useMemo(() => {
-    if (hits === null) return items;
-    return hits.map((h) => h.notification).filter((n) => matchesView(n, kind, status));
-  }, [items, hits, kind, status]);
-  const snippets = useMemo(() => new Map((hits ?? []).map((h) => [h.notification.id, h.snippet])), [hits]);
+  const visible = useMemo(
+    () => (results === null ? items : visibleHits(results, kind, status)),
+    [items, results, kind, status],
+  );
+  const snippets = useMemo(
+    () => new Map((results?.notifications ?? []).map((h) => [h.notification.id, h.snippet])),
+    [results],
+  );
+  const searching = results !== null && query.trim() !== "";
   const current = visible.find((n) => n.id === opened) ?? null;
 
   const markRead = useCallback(
@@ -215,9 +231,10 @@ export function Inbox({ counts, subscribe, focusRequest, onError }: Props) {
         return;
       }
       if (e.key === "Escape") {
-        if (typing) (e.target as HTMLElement).blur();
-        if (selected.size) setSelected(new Set());
-        else if (query) setQuery("");
+        const action = escapeAction({ inSearchBox: e.target === searchRef.current, query, selected: selected.size });
+        if (action === "clear-query") setQuery("");
+        else if (action === "clear-selection") setSelected(new Set());
+        else if (action === "leave-search" || typing) (e.target as HTMLElement).blur();
         return;
       }
       if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -301,8 +318,10 @@ export function Inbox({ counts, subscribe, focusRequest, onError }: Props) {
           <input
             ref={searchRef}
             type="search"
-            placeholder="Search notifications"
+            placeholder="Search all messages"
             value={query}
+            maxLength={MAX_QUERY_CHARS}
+            id="search"
             onInput={(e) => setQuery(e.currentTarget.value)}
             aria-label="Search"
           />
@@ -324,6 +343,8 @@ export function Inbox({ counts, subscribe, focusRequest, onError }: Props) {
               <XIcon size={16} />
             </button>
           </div>
+        ) : tab === "chats" ? (
+          <span class="muted">{searching ? resultCount(results.messages.length) : "Messages in your conversations"}</span>
         ) : (
           <div class="segmented" role="radiogroup" aria-label="Read state">
             {STATUS_OPTIONS.map((o) => (
@@ -354,9 +375,18 @@ export function Inbox({ counts, subscribe, focusRequest, onError }: Props) {
       <div class="split">
         <section class="list-pane">
           {tab === "chats" ? (
-            <Empty icon={<ChatIcon size={28} />} title="No conversations yet">
-              Direct messages and rooms appear here once chat is enabled on your server.
-            </Empty>
+            searching && results.messages.length > 0 ? (
+              <MessageHits hits={results.messages} onOpen={onOpenConversation} />
+            ) : searching ? (
+              <Empty icon={<SearchIcon size={28} />} title={noResultsTitle(query)}>
+                No cached chat message matches. Search covers what this computer has synced.
+              </Empty>
+            ) : (
+              <Empty icon={<ChatIcon size={28} />} title="Search your conversations">
+                Type in the search box to find chat messages, or open <strong>Chats</strong> in the sidebar to read and
+                reply.
+              </Empty>
+            )
           ) : loading && items.length === 0 ? (
             <ul class="list skeleton" aria-busy="true">
               {[0, 1, 2, 3, 4].map((i) => (
@@ -367,9 +397,19 @@ export function Inbox({ counts, subscribe, focusRequest, onError }: Props) {
               ))}
             </ul>
           ) : visible.length === 0 ? (
-            query ? (
-              <Empty icon={<SearchIcon size={28} />} title="No matches">
-                Nothing here matches “{query}”.
+            searching ? (
+              <Empty icon={<SearchIcon size={28} />} title={noResultsTitle(query)}>
+                {results.messages.length > 0 ? (
+                  <>
+                    No notification here matches, but{" "}
+                    <button class="link-btn" onClick={() => setTab("chats")}>
+                      {resultCount(results.messages.length)} in chats
+                    </button>{" "}
+                    do.
+                  </>
+                ) : (
+                  "Nothing in this view matches. Try fewer words, or another tab."
+                )}
               </Empty>
             ) : status === "unread" ? (
               <Empty icon={<CheckAllIcon size={28} />} title="You're all caught up">
@@ -399,7 +439,14 @@ export function Inbox({ counts, subscribe, focusRequest, onError }: Props) {
                   onDelete={() => void remove([n.id])}
                 />
               ))}
-              {hasMore && hits === null && (
+              {searching && results.messages.length > 0 && (
+                <li class="more">
+                  <button class="btn ghost" onClick={() => setTab("chats")} id="show-message-hits">
+                    <ChatIcon size={16} /> {resultCount(results.messages.length)} in chats
+                  </button>
+                </li>
+              )}
+              {hasMore && results === null && (
                 <li class="more">
                   <button class="btn ghost" onClick={() => void loadMore()}>
                     Load older
@@ -440,6 +487,7 @@ function Row(props: {
   onDelete: () => void;
 }) {
   const { n } = props;
+  const inTitle = props.snippet !== undefined && snippetField(n, props.snippet) === "title";
   const cls = ["row", n.read ? "read" : "unread", props.focused && "focused", props.opened && "opened", props.selected && "selected"]
     .filter(Boolean)
     .join(" ");
@@ -456,7 +504,7 @@ function Row(props: {
       <span class="dot" aria-label={n.read ? "read" : "unread"} />
       <div class="row-main">
         <div class="line1">
-          <span class="title">{n.title}</span>
+          <span class="title">{inTitle && props.snippet ? <Snippet parts={props.snippet} /> : n.title}</span>
           {n.priority >= 4 && <span class={`prio p${n.priority}`}>{n.priority === 5 ? "Urgent" : "High"}</span>}
           <span class="time" title={fullTime(n.created_at)}>
             {relativeTime(n.created_at)}
@@ -470,8 +518,8 @@ function Row(props: {
           )}
           {n.category && <Chip category={n.category} />}
           <span class="preview">
-            {props.snippet ? (
-              props.snippet.map((part, i) => (part.matched ? <mark key={i}>{part.text}</mark> : part.text))
+            {props.snippet && !inTitle ? (
+              <Snippet parts={props.snippet} />
             ) : (
               preview(n.content) || <em class="muted">No details</em>
             )}
@@ -493,6 +541,47 @@ function Row(props: {
       </div>
     </li>
   );
+}
+
+/** Chat messages found by search; a click opens the conversation. */
+function MessageHits({ hits, onOpen }: { hits: MessageHit[]; onOpen: (conversation: number) => void }) {
+  return (
+    <ul class="list" aria-label="Matching chat messages" id="message-hits">
+      {hits.map((h) => {
+        const conversation = h.message.conversation_id;
+        return (
+          <li
+            key={h.message.local_id}
+            class="row message-hit"
+            data-conversation={conversation ?? ""}
+            onClick={() => conversation !== null && onOpen(conversation)}
+          >
+            <span class="kind" aria-hidden="true">
+              <ChatIcon size={16} />
+            </span>
+            <div class="row-main">
+              <div class="line1">
+                <span class="title">{h.message.sender ?? "deleted user"}</span>
+                <span class="time" title={fullTime(h.message.created_at)}>
+                  {relativeTime(h.message.created_at)}
+                </span>
+              </div>
+              <div class="line2">
+                <span class="preview">
+                  <Snippet parts={h.snippet} />
+                </span>
+              </div>
+            </div>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+/** Search snippet with the matched words highlighted. */
+function Snippet({ parts }: { parts: SnippetPart[] }) {
+  return <>{parts.map((part, i) => (part.matched ? <mark key={i}>{part.text}</mark> : part.text))}</>;
 }
 
 function Chip({ category }: { category: string }) {

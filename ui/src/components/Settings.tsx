@@ -99,47 +99,49 @@ export function Settings({
         </div>
       </section>
 
-      <section class="card">
-        <h2>General</h2>
-        <Toggle
-          label="Start Herald when I log in"
-          hint="Starts in the tray, without opening this window."
-          checked={view.autostart}
-          onChange={setAutostart}
-        />
-      </section>
+      <div class="settings-side">
+        <section class="card">
+          <h2>General</h2>
+          <Toggle
+            label="Start Herald when I log in"
+            hint="Starts in the tray, without opening this window."
+            checked={view.autostart}
+            onChange={setAutostart}
+          />
+        </section>
 
-      <section class="card">
-        <h2>Server and account</h2>
-        <dl class="facts">
-          <dt>Server</dt>
-          <dd>
-            {info.server}
-            {info.local_server && <span class="tag">local</span>}
-          </dd>
-          <dt>Signed in as</dt>
-          <dd>
-            {info.display_name ?? info.username} <span class="muted">@{info.username}</span>
-          </dd>
-          <dt>Session token</dt>
-          <dd>
-            {info.storage.kind === "keyring" ? (
-              "Kept in the system keyring"
-            ) : (
-              <span class="warn">
-                No system keyring ({info.storage.reason}); kept in {info.storage.path}, readable only by you
-              </span>
-            )}
-          </dd>
-        </dl>
-        <button
-          class="btn danger"
-          onClick={() => ipc.logout().then(onSignedOut, (e: unknown) => onError(String(e)))}
-          id="sign-out"
-        >
-          Sign out
-        </button>
-      </section>
+        <section class="card">
+          <h2>Server and account</h2>
+          <dl class="facts">
+            <dt>Server</dt>
+            <dd>
+              {info.server}
+              {info.local_server && <span class="tag">local</span>}
+            </dd>
+            <dt>Signed in as</dt>
+            <dd>
+              {info.display_name ?? info.username} <span class="muted">@{info.username}</span>
+            </dd>
+            <dt>Session token</dt>
+            <dd>
+              {info.storage.kind === "keyring" ? (
+                "Kept in the system keyring"
+              ) : (
+                <span class="warn">
+                  No system keyring ({info.storage.reason}); kept in {info.storage.path}, readable only by you
+                </span>
+              )}
+            </dd>
+          </dl>
+          <button
+            class="btn danger"
+            onClick={() => ipc.logout().then(onSignedOut, (e: unknown) => onError(String(e)))}
+            id="sign-out"
+          >
+            Sign out
+          </button>
+        </section>
+      </div>
     </div>
   );
 }

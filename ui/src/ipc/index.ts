@@ -6,6 +6,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   Contact,
   Counts,
+  FoundUser,
   KindFilter,
   Notification,
   StatusFilter,
@@ -68,6 +69,8 @@ export const ipc = {
   contacts: () => call<Contact[]>("contacts"),
   addContact: (username: string) => call<Contact>("add_contact", { username }),
   removeContact: (username: string) => call<void>("remove_contact", { username }),
+  /** Users whose username or display name starts with `query` (online only). */
+  searchUsers: (query: string, limit: number) => call<FoundUser[]>("search_users", { query, limit }),
   searchMessages: (query: string, limit: number) => call<MessageHit[]>("search_messages", { query, limit }),
 
   onEvent: (handler: (e: ClientEvent) => void): Promise<UnlistenFn> =>

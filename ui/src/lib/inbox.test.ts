@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import type { Notification } from "../bindings/protocol";
+import { notification as n } from "./fixtures";
 import {
   applyEvent,
   focusAfterRemoval,
@@ -11,23 +11,6 @@ import {
   tabKind,
   toggleSelected,
 } from "./inbox";
-
-function n(id: number, extra: Partial<Notification> = {}): Notification {
-  return {
-    id,
-    kind: "personal",
-    category: "test-run",
-    title: `Test plan #${id} finished`,
-    content: "3 failed, 40 passed",
-    link: null,
-    priority: 3,
-    desktop: false,
-    sender: "ci",
-    created_at: "2026-11-25T10:00:00Z",
-    read: false,
-    ...extra,
-  };
-}
 
 describe("tabs", () => {
   const counts = { unread_total: 9, personal: 2, broadcast: 3, chats: 4 };

@@ -106,7 +106,10 @@ async fn list(ctx: &Context, args: ListArgs) -> Result<()> {
             q: args.query,
             limit: Some(MAX_PAGE_LIMIT),
         })
-        .await?;
+        .await?
+        .into_iter()
+        .map(|found| found.user)
+        .collect::<Vec<_>>();
     if args.json {
         return users.iter().try_for_each(output::json_line);
     }
@@ -168,6 +171,7 @@ async fn find_user(api: &Api, name: &str) -> Result<User> {
     api.search_users(&query)
         .await?
         .into_iter()
+        .map(|found| found.user)
         .find(|u| u.username == name)
         .ok_or_else(|| Error::NotFound {
             message: format!("no user named {name:?}"),
