@@ -18,13 +18,9 @@ pub(super) async fn insert(
     events: &mut Vec<StoredEvent>,
     new: &NewNotification,
 ) -> Result<Inserted> {
-    let recipients = match &new.audience {
-        Audience::Users(names) => Some(super::users::active_ids(tx, names).await?),
-        Audience::Broadcast => None,
-    };
-    let kind = match recipients {
-        Some(_) => NotificationKind::Personal,
-        None => NotificationKind::Broadcast,
+    let kind = match new.audience {
+        Audience::Users(_) => NotificationKind::Personal,
+        Audience::Broadcast => NotificationKind::Broadcast,
     };
     let created_at = now_millis();
     let stmt = tx
@@ -34,22 +30,30 @@ pub(super) async fn insert(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .await?;
-    let row = tx
-        .query_one(
-            &stmt,
-            &[
-                &kind.as_str(),
-                &new.category,
-                &new.title,
-                &new.content,
-                &new.link,
-                &i16::from(new.priority),
-                &new.desktop,
-                &new.sender.as_ref().map(|(id, _)| *id),
-                &created_at,
-            ],
-        )
-        .await?;
+    let priority = i16::from(new.priority);
+    let sender_id = new.sender.as_ref().map(|(id, _)| *id);
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 9] = [
+        &kind.as_str(),
+        &new.category,
+        &new.title,
+        &new.content,
+        &new.link,
+        &priority,
+        &new.desktop,
+        &sender_id,
+        &created_at,
+    ];
+    // The recipients are looked up while the row is inserted (one round trip): a
+    // request naming an unknown user fails, and its savepoint takes the row back.
+    let (recipients, row) = tokio::try_join!(
+        async {
+            match &new.audience {
+                Audience::Users(names) => super::users::active_ids(tx, names).await.map(Some),
+                Audience::Broadcast => Ok(None),
+            }
+        },
+        async { Ok::<_, crate::Error>(tx.query_one(&stmt, &params).await?) },
+    )?;
     let notification = Notification {
         id: row.try_get(0)?,
         kind,
@@ -74,8 +78,13 @@ pub(super) async fn insert(
                      SELECT unnest($1::bigint[]), $2",
                 )
                 .await?;
-            tx.execute(&stmt, &[&user_ids, &notification.id]).await?;
-            emit_to(tx, events, &user_ids, event).await?;
+            // Independent statements: sent together, one round trip.
+            tokio::try_join!(
+                async {
+                    Ok::<_, crate::Error>(tx.execute(&stmt, &[&user_ids, &notification.id]).await?)
+                },
+                emit_to(tx, events, &user_ids, event),
+            )?;
             user_ids.len() as i64
         }
         None => {

@@ -129,7 +129,7 @@ async fn commit_batch(pool: &Pool, jobs: Vec<Box<dyn Job>>, feed: &CommitFeed) {
         Ok(client) => client,
         Err(e) => return cannot_begin(jobs, Error::from(e)),
     };
-    let mut tx = match begin(&mut client).await {
+    let tx = match begin(&mut client).await {
         Ok(tx) => tx,
         Err(e) => return cannot_begin(jobs, e),
     };
@@ -137,28 +137,33 @@ async fn commit_batch(pool: &Pool, jobs: Vec<Box<dyn Job>>, feed: &CommitFeed) {
     let mut completions = Vec::with_capacity(jobs.len());
     let mut jobs = jobs.into_iter();
     let mut broken = None;
+    // Savepoints by plain SQL rather than nested transaction handles, so that
+    // ending one request's savepoint and opening the next one's is a single round
+    // trip, and the last one needs none: COMMIT releases it.
+    let mut opening = "SAVEPOINT job";
     for job in jobs.by_ref() {
         let mark = events.len();
-        let savepoint = match tx.savepoint("job").await {
-            Ok(savepoint) => savepoint,
-            Err(e) => {
-                job.fail(Error::CommitFailed(e.to_string()));
-                broken = Some(e);
-                break;
-            }
-        };
-        let (ok, complete) = job.run(&savepoint, &mut events).await;
-        completions.push(complete);
-        let ended = if ok {
-            savepoint.commit().await
-        } else {
-            events.truncate(mark);
-            savepoint.rollback().await
-        };
-        if let Err(e) = ended {
+        if let Err(e) = tx.batch_execute(opening).await {
+            job.fail(Error::CommitFailed(e.to_string()));
             broken = Some(e);
             break;
         }
+        let (ok, complete) = job.run(&tx, &mut events).await;
+        completions.push(complete);
+        opening = if ok {
+            "RELEASE SAVEPOINT job; SAVEPOINT job"
+        } else {
+            events.truncate(mark);
+            // Rolled back and released at once, so the next one opens afresh.
+            if let Err(e) = tx
+                .batch_execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")
+                .await
+            {
+                broken = Some(e);
+                break;
+            }
+            "SAVEPOINT job"
+        };
     }
     if let Some(e) = broken {
         // The connection failed under the transaction: nothing of it commits.
