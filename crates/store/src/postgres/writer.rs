@@ -138,18 +138,21 @@ async fn commit_batch(pool: &Pool, jobs: Vec<Box<dyn Job>>, feed: &CommitFeed) {
     let mut jobs = jobs.into_iter();
     let mut broken = None;
     // Savepoints by plain SQL rather than nested transaction handles, so that
-    // ending one request's savepoint and opening the next one's is a single round
-    // trip, and the last one needs none: COMMIT releases it.
+    // ending one request's savepoint and opening the next one's is a single
+    // message, and the last one needs none: COMMIT releases it.
     let mut opening = "SAVEPOINT job";
     for job in jobs.by_ref() {
         let mark = events.len();
-        if let Err(e) = tx.batch_execute(opening).await {
-            job.fail(Error::CommitFailed(e.to_string()));
+        // The savepoint goes out first and the request's statements right behind
+        // it, without waiting for its answer: if it failed, the transaction is
+        // aborted and so are they.
+        let (opened, (ok, complete)) =
+            tokio::join!(tx.batch_execute(opening), job.run(&tx, &mut events));
+        completions.push(complete);
+        if let Err(e) = opened {
             broken = Some(e);
             break;
         }
-        let (ok, complete) = job.run(&tx, &mut events).await;
-        completions.push(complete);
         opening = if ok {
             "RELEASE SAVEPOINT job; SAVEPOINT job"
         } else {
