@@ -59,17 +59,27 @@ fn user_name(i: usize) -> String {
     format!("u{i:05}")
 }
 
+/// Opens (creating it if needed) Herald's database at `data_dir/herald.db` in
+/// this process, while no server runs on it.
+pub async fn open_sqlite(data_dir: &Path) -> Result<Arc<dyn Store>> {
+    let path = data_dir.join("herald.db");
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, drained_feed()))
+        .await
+        .map_err(|e| Error::Setup(e.to_string()))??;
+    Ok(Arc::new(store))
+}
+
+/// A commit feed nobody reads, drained so it does not grow.
+pub fn drained_feed() -> herald_store::CommitFeed {
+    let (feed, mut commits) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move { while commits.recv().await.is_some() {} });
+    feed
+}
+
 /// Creates `admin` and `users` users, each with one session token, in a new
 /// database at `data_dir/herald.db`.
 pub async fn herald(data_dir: &Path, users: usize) -> Result<Seeded> {
-    let (feed, mut commits) = tokio::sync::mpsc::unbounded_channel();
-    // Nobody listens to the commit feed here; drain it so it does not grow.
-    tokio::spawn(async move { while commits.recv().await.is_some() {} });
-    let path = data_dir.join("herald.db");
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, feed))
-        .await
-        .map_err(|e| Error::Setup(e.to_string()))??;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store = open_sqlite(data_dir).await?;
     // One real argon2id hash, shared: nobody logs in with a password here.
     let hash = tokio::task::spawn_blocking(|| {
         let salt = SaltString::generate(&mut OsRng);

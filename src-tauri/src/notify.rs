@@ -13,6 +13,8 @@ pub enum ClickTarget {
     Notification { id: i64, link: Option<String> },
     /// An ephemeral push with a link: open it in the browser.
     Link(String),
+    /// A chat message: the window opens at its conversation.
+    Conversation(i64),
     /// Just show the window (burst summaries, ephemeral pushes without a link).
     Window,
 }

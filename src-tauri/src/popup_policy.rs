@@ -133,8 +133,7 @@ pub enum Source {
     Broadcast {
         priority: u8,
     },
-    /// Raised once herald-client reports chat messages (issue 4/5).
-    #[allow(dead_code)]
+    /// A chat message from someone else.
     Chat,
 }
 

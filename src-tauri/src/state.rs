@@ -312,9 +312,55 @@ pub fn on_client_event(app: &AppHandle, event: ClientEvent) {
                 },
             );
         }
+        ClientEvent::MessageAdded {
+            message,
+            live: true,
+        } => {
+            let me = state.client.user().map(|u| u.username);
+            if let (Some(sender), Some(conversation)) = (&message.sender, message.conversation_id) {
+                if me.as_deref() != Some(sender.as_str()) {
+                    let (sender, body) = (sender.clone(), message.content.clone());
+                    let handle = app.clone();
+                    tauri::async_runtime::spawn(async move {
+                        chat_popup(&handle, conversation, sender, body).await;
+                    });
+                }
+            }
+        }
         _ => {}
     }
     let _ = app.emit(EVENT, event);
+}
+
+/// Pops up a chat message, titled with who wrote it (and where, in a room).
+async fn chat_popup(app: &AppHandle, conversation: i64, sender: String, body: String) {
+    let state = app.state::<AppState>();
+    let summary = state.client.conversation(conversation).await.ok().flatten();
+    let title = match summary.and_then(|c| c.room.map(|room| room.name)) {
+        Some(room) => format!("{sender} in {room}"),
+        None => display_name(&state.client, &sender).await,
+    };
+    state.popups.request(
+        Source::Chat,
+        Popup {
+            title,
+            body,
+            target: ClickTarget::Conversation(conversation),
+            priority: herald_protocol::DEFAULT_PRIORITY,
+        },
+    );
+}
+
+/// How `username` is shown: their display name, asked of the server (the first
+/// message of a new conversation arrives before the cache knows its peer).
+async fn display_name(client: &Client, username: &str) -> String {
+    match client.search_users(username, 5).await {
+        Ok(found) => found
+            .into_iter()
+            .find(|f| f.user.username == username)
+            .map_or_else(|| username.to_owned(), |f| f.user.display_name),
+        Err(_) => username.to_owned(),
+    }
 }
 
 /// A popup click (on notify-rust's waiting thread): a notification is marked
@@ -324,6 +370,14 @@ pub fn on_popup_click(app: &AppHandle, target: ClickTarget) {
         ClickTarget::Notification { id, link } => (Some(id), link),
         ClickTarget::Link(link) => (None, Some(link)),
         ClickTarget::Window => (None, None),
+        ClickTarget::Conversation(conversation) => {
+            crate::show_main_window(app);
+            let _ = app.emit(
+                FOCUS_EVENT,
+                serde_json::json!({ "conversation": conversation }),
+            );
+            return;
+        }
     };
     if let Some(id) = id {
         let handle = app.clone();

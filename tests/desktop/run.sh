@@ -4,7 +4,8 @@
 # free port, and the app driven through tauri-driver (WebDriver).
 # Needs: target/debug/{herald-desktop,herald-server} built, ui/dist built, and the
 # Debian packages and tauri-driver that scripts/setup.sh and scripts/test.sh install.
-# SCREENSHOTS=dir saves screenshots there (docs/screenshots when refreshing them).
+# SCREENSHOTS=dir saves screenshots there (docs/screenshots when refreshing them);
+# HERALD_E2E_KEEP=1 keeps the work directory (logs, recorded popups) for a look.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -15,7 +16,7 @@ export HERALD_E2E_WORK="$work"
 cleanup() {
   local pid
   for pid in $(cat "$work"/*.pid 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
+  if [[ -n "${HERALD_E2E_KEEP:-}" ]]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 

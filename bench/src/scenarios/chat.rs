@@ -4,8 +4,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_store::sqlite::SqliteStore;
-use herald_store::Store;
 use tokio::task::JoinSet;
 
 use super::personal::Bench;
@@ -36,13 +34,7 @@ pub async fn seed(
             rooms * members
         )));
     }
-    let (feed, mut commits) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move { while commits.recv().await.is_some() {} });
-    let path = data_dir.join("herald.db");
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, feed))
-        .await
-        .map_err(|e| Error::Setup(e.to_string()))??;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store = crate::seed::open_sqlite(data_dir).await?;
     let mut tasks = JoinSet::new();
     for r in 0..rooms {
         let sender = r * members;

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use herald_store::postgres::PostgresStore;
-use herald_store::sqlite::SqliteStore;
 use herald_store::{Audience, NewNotification, Store};
 use tokio::task::JoinSet;
 
@@ -50,11 +49,8 @@ pub async fn http(target: &Target, workers: usize, seconds: f64) -> Result<Throu
 pub async fn sqlite_store(dir: &Path, workers: usize, seconds: f64) -> Result<Throughput> {
     let seeded = crate::seed::herald(dir, 1).await?;
     let recipient = seeded.users[0].name.clone();
-    let path = dir.join("herald.db");
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, drained_feed()))
-        .await
-        .map_err(|e| Error::Setup(e.to_string()))??;
-    store_writes(Arc::new(store), vec![recipient], workers, seconds).await
+    let store = crate::seed::open_sqlite(dir).await?;
+    store_writes(store, vec![recipient], workers, seconds).await
 }
 
 /// T11 on a database created in the PostgreSQL at `admin_url` and dropped
@@ -69,7 +65,7 @@ pub async fn postgres_store(
     // Dropped (with the database) when this returns.
     let database = herald_testkit::postgres::TestDatabase::create_at(admin_url).await;
     let measured = async {
-        let store = PostgresStore::open(&database.url, drained_feed()).await?;
+        let store = PostgresStore::open(&database.url, crate::seed::drained_feed()).await?;
         let store: Arc<dyn Store> = Arc::new(store);
         let recipients = crate::seed::plain_users(&store, batch).await?;
         let single =
@@ -84,13 +80,6 @@ pub async fn postgres_store(
     .await;
     drop(database);
     measured
-}
-
-/// A commit feed nobody reads, drained so it does not grow.
-fn drained_feed() -> herald_store::CommitFeed {
-    let (feed, mut commits) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move { while commits.recv().await.is_some() {} });
-    feed
 }
 
 /// `workers` tasks inserting notifications for `recipients` back to back.

@@ -55,8 +55,13 @@ export function App() {
         events.publish(e);
       }),
       ipc.onFocus((f) => {
-        setView("inbox");
-        setFocus(f);
+        if (f.conversation !== undefined) {
+          setView("chats");
+          setChatFocus(f.conversation);
+        } else {
+          setView("inbox");
+          setFocus(f);
+        }
       }),
       ipc.onSettings((p) => {
         setDnd(p.dnd);
