@@ -32,15 +32,31 @@ impl TestDatabase {
             rand::random::<u32>()
         );
         run(admin_url, &format!("CREATE DATABASE {name}")).await;
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url, |(base, _)| base);
         Self {
-            url: format!("{base}/{name}"),
+            url: with_database(admin_url, &name),
             name,
             admin_url: admin_url.to_owned(),
         }
     }
+
+    /// A plain connection to the database, for what no API of Herald's does.
+    pub async fn connect(&self) -> tokio_postgres::Client {
+        let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to {}: {e}", self.url));
+        tokio::spawn(connection);
+        client
+    }
+}
+
+/// `url` with its database replaced by `name` (user, host, port and query kept).
+fn with_database(url: &str, name: &str) -> String {
+    let authority = url.find("://").map_or(0, |i| i + 3);
+    let path = url[authority..].find('/').map(|i| authority + i);
+    let query = url.find('?');
+    let base = &url[..path.or(query).unwrap_or(url.len())];
+    let query = query.map_or("", |q| &url[q..]);
+    format!("{base}/{name}{query}")
 }
 
 impl Drop for TestDatabase {

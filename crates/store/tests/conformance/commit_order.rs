@@ -11,7 +11,7 @@ use herald_store::{Audience, Store, StoredEvent};
 use tokio::sync::mpsc::unbounded_channel;
 use tokio::task::JoinSet;
 
-use crate::harness::{notification, TestDatabase};
+use crate::harness::{notification, open, TestDatabase};
 
 const NODES: usize = 2;
 const WRITERS_PER_NODE: usize = 4;
@@ -38,7 +38,7 @@ async fn a_reader_following_the_cursor_misses_nothing_two_nodes_write() {
     let mut feeds = Vec::new();
     for _ in 0..NODES {
         let (feed, commits) = unbounded_channel();
-        nodes.push(Arc::new(database.open(feed).await));
+        nodes.push(Arc::new(open(&database, feed).await));
         feeds.push(commits);
     }
     for name in ["alice", "bob", "carol"] {
@@ -123,7 +123,7 @@ async fn a_reader_following_the_cursor_misses_nothing_two_nodes_write() {
 async fn a_late_commit_holds_back_later_writes_until_it_is_visible() {
     let database = TestDatabase::create().await;
     let (feed, mut commits) = unbounded_channel();
-    let store = Arc::new(database.open(feed).await);
+    let store = Arc::new(open(&database, feed).await);
     let mut raw = database.connect().await;
 
     // Another writer takes the lock and a cursor, and does not commit yet.
@@ -217,7 +217,7 @@ async fn nodes_starting_at_once_migrate_one_database() {
     let database = TestDatabase::create().await;
     let mut opens = JoinSet::new();
     for _ in 0..4 {
-        let url = database.url().to_owned();
+        let url = database.url.clone();
         opens.spawn(async move {
             let (feed, _) = unbounded_channel();
             PostgresStore::open(&url, feed).await

@@ -1,9 +1,6 @@
 //! Fresh stores for each test, and the small helpers that let a test show its
 //! scenario rather than its plumbing.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use herald_protocol::{Role, User, UserId};
@@ -14,6 +11,8 @@ use herald_store::{
     Store, StoredEvent,
 };
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+
+pub use herald_testkit::postgres::TestDatabase;
 
 pub struct Fixture {
     pub store: Arc<dyn Store>,
@@ -39,7 +38,7 @@ impl Fixture {
     pub async fn postgres() -> Self {
         let database = TestDatabase::create().await;
         let (feed, commits) = unbounded_channel();
-        let store = database.open(feed).await;
+        let store = open(&database, feed).await;
         Fixture {
             store: Arc::new(store),
             commits,
@@ -133,88 +132,7 @@ pub fn to(username: &str) -> MessageTarget {
     MessageTarget::User(username.into())
 }
 
-/// A database of its own for one test, dropped (with any connection still open
-/// to it) when the test ends, passes or panics.
-pub struct TestDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TestDatabase {
-    pub async fn create() -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let admin_url = std::env::var("HERALD_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let random = RandomState::new().build_hasher().finish() & 0xffff_ffff;
-        let name = format!(
-            "herald_test_{}_{}_{random:08x}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        admin(&admin_url, &format!("CREATE DATABASE {name}")).await;
-        let url = with_database(&admin_url, &name);
-        TestDatabase {
-            admin_url,
-            name,
-            url,
-        }
-    }
-
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    pub async fn open(&self, feed: CommitFeed) -> PostgresStore {
-        PostgresStore::open(&self.url, feed).await.unwrap()
-    }
-
-    /// A plain connection, for what the store API cannot do.
-    pub async fn connect(&self) -> tokio_postgres::Client {
-        let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        client
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        // Drop cannot await, and the test's runtime may be unwinding: drop the
-        // database from a runtime of our own on a thread of our own.
-        let admin_url = self.admin_url.clone();
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        let dropped = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(admin(&admin_url, &sql))
-        })
-        .join();
-        if dropped.is_err() {
-            eprintln!("could not drop test database {}", self.name);
-        }
-    }
-}
-
-async fn admin(admin_url: &str, sql: &str) {
-    let (client, connection) = tokio_postgres::connect(admin_url, tokio_postgres::NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("no PostgreSQL at {admin_url} (HERALD_TEST_POSTGRES): {e}"));
-    let connection = tokio::spawn(connection);
-    client.batch_execute(sql).await.unwrap();
-    drop(client);
-    let _ = connection.await;
-}
-
-/// `url` with its database replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let authority = url.find("://").map_or(0, |i| i + 3);
-    let path = url[authority..].find('/').map(|i| authority + i);
-    let query = url.find('?');
-    let base = &url[..path.or(query).unwrap_or(url.len())];
-    let query = query.map_or("", |q| &url[q..]);
-    format!("{base}/{name}{query}")
+/// A store on `database`, as one node of a cluster would open it.
+pub async fn open(database: &TestDatabase, feed: CommitFeed) -> PostgresStore {
+    PostgresStore::open(&database.url, feed).await.unwrap()
 }
