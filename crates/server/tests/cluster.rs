@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use herald_protocol::{ClientFrame, Cursor, Event, ServerFrame};
 use herald_testkit::postgres::TestDatabase;
-use herald_testkit::process::ServerProcess;
+use herald_testkit::process::{free_port, ServerProcess};
 use herald_testkit::{password_of, TestUser, WsClient, ADMIN_PASSWORD};
 use serde_json::json;
 use tokio::time::Instant;
@@ -457,10 +457,7 @@ struct RedisServer {
 
 impl RedisServer {
     fn start(dir: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         let mut server = Self {
             port,
             child: None,

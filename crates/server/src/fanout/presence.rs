@@ -222,11 +222,14 @@ async fn maintain(
         Some((link, heard)) => (Some(link), Some(heard)),
         None => (None, None),
     };
-    let introduce = |link: &Link| {
-        link.send(Message::Hello);
+    let roster = |link: &Link| {
         link.send(Message::Roster {
             users: presence.local_users(),
-        });
+        })
+    };
+    let introduce = |link: &Link| {
+        link.send(Message::Hello);
+        roster(link);
     };
     if let Some(link) = &link {
         introduce(link);
@@ -250,7 +253,7 @@ async fn maintain(
                         presence.replace_roster(node, users)
                     }
                     (Heard::From(_, Message::Hello), Some(link)) => {
-                        link.send(Message::Roster { users: presence.local_users() });
+                        roster(link);
                         Vec::new()
                     }
                     (Heard::Relinked, Some(link)) => {
@@ -262,7 +265,7 @@ async fn maintain(
             }
             _ = heartbeat.tick(), if link.is_some() => {
                 if let Some(link) = &link {
-                    link.send(Message::Roster { users: presence.local_users() });
+                    roster(link);
                 }
                 presence.expire(Instant::now())
             }
