@@ -336,9 +336,10 @@ pub fn on_client_event(app: &AppHandle, event: ClientEvent) {
 async fn chat_popup(app: &AppHandle, conversation: i64, sender: String, body: String) {
     let state = app.state::<AppState>();
     let summary = state.client.conversation(conversation).await.ok().flatten();
-    let title = match summary.and_then(|c| c.room.map(|room| room.name)) {
-        Some(room) => format!("{sender} in {room}"),
-        None => display_name(&state.client, &sender).await,
+    let title = match summary.map(|c| (c.peer, c.room)) {
+        Some((_, Some(room))) => format!("{sender} in {}", room.name),
+        Some((Some(peer), None)) => peer.display_name,
+        _ => display_name(&state.client, &sender).await,
     };
     state.popups.request(
         Source::Chat,
@@ -351,8 +352,9 @@ async fn chat_popup(app: &AppHandle, conversation: i64, sender: String, body: St
     );
 }
 
-/// How `username` is shown: their display name, asked of the server (the first
-/// message of a new conversation arrives before the cache knows its peer).
+/// How `username` is shown: their display name, asked of the server when the
+/// cache does not know it yet (the first message of a new conversation arrives
+/// before its peer is loaded).
 async fn display_name(client: &Client, username: &str) -> String {
     match client.search_users(username, 5).await {
         Ok(found) => found
