@@ -253,61 +253,48 @@ async fn ending_a_session_on_one_node_closes_its_connections_on_others() {
     refused.assert_refused(401, "unauthorized");
 }
 
+/// Sets `user`'s role through `admin` (on whichever node `admin` talks to).
+async fn set_role(admin: &TestUser, user: &TestUser, role: &str) {
+    let changed = admin
+        .patch(&format!("/api/v1/users/{}", user.id), json!({"role": role}))
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+}
+
+/// Broadcasts as `user` until the answer is `status`, for at most [`PATIENCE`].
+async fn broadcast_answers(user: &TestUser, status: u16, why: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let sent = user
+            .post(
+                "/api/v1/notifications",
+                json!({"broadcast": true, "title": "role check"}),
+            )
+            .await;
+        if sent.status == status {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{why}: {} {}",
+            sent.status,
+            sent.body
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_change_on_one_node_applies_on_the_others() {
     let cluster = Cluster::start(2, REDIS).await;
     let admin = cluster.admin().await;
     let alice = cluster.user("alice", 1).await;
-    let promoted = admin
-        .patch(
-            &format!("/api/v1/users/{}", alice.id),
-            json!({"role": "admin"}),
-        )
-        .await;
-    assert_eq!(promoted.status, 200, "{}", promoted.body);
+    set_role(&admin, &alice, "admin").await;
     // Node 1 caches Alice as an admin…
-    let mut sent = alice
-        .post(
-            "/api/v1/notifications",
-            json!({"broadcast": true, "title": "one"}),
-        )
-        .await;
-    let deadline = Instant::now() + PATIENCE;
-    while sent.status == 403 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        sent = alice
-            .post(
-                "/api/v1/notifications",
-                json!({"broadcast": true, "title": "one"}),
-            )
-            .await;
-    }
-    assert_eq!(sent.status, 201, "{}", sent.body);
+    broadcast_answers(&alice, 201, "node 1 never saw the promotion").await;
     // …until node 0 demotes her: well before the cache would expire on its own.
-    let demoted = admin
-        .patch(
-            &format!("/api/v1/users/{}", alice.id),
-            json!({"role": "user"}),
-        )
-        .await;
-    assert_eq!(demoted.status, 200, "{}", demoted.body);
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let refused = alice
-            .post(
-                "/api/v1/notifications",
-                json!({"broadcast": true, "title": "two"}),
-            )
-            .await;
-        if refused.status == 403 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "node 1 still trusts the old role"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    set_role(&admin, &alice, "user").await;
+    broadcast_answers(&alice, 403, "node 1 still trusts the old role").await;
     cluster.assert_links_held().await;
 }
 
