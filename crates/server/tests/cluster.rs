@@ -365,26 +365,16 @@ async fn drain_until(
 
 /// Sends to Alice through a node that is about to be killed, until it stops
 /// answering; only what it acknowledged with a 201 is recorded.
-async fn send_until_gone(sender: TestUser, base: String, acked: Acked) {
-    let http = reqwest::Client::new();
+async fn send_until_gone(sender: TestUser, acked: Acked) {
     for n in 0.. {
-        let response = http
-            .post(format!("{base}/api/v1/notifications"))
-            .bearer_auth(&sender.token)
-            .json(&json!({"to": ["alice"], "title": format!("doomed {n}")}))
-            .send()
-            .await;
-        let Ok(response) = response else { return };
-        if response.status() != 201 {
-            return;
+        let body = json!({"to": ["alice"], "title": format!("doomed {n}")});
+        match sender.try_post("/api/v1/notifications", body).await {
+            Ok(response) if response.status == 201 => {
+                let id = response.body["id"].as_i64().expect("id");
+                acked.lock().unwrap().insert(id);
+            }
+            _ => return,
         }
-        let Ok(body) = response.json::<serde_json::Value>().await else {
-            return;
-        };
-        acked
-            .lock()
-            .unwrap()
-            .insert(body["id"].as_i64().expect("id"));
     }
 }
 
@@ -398,11 +388,7 @@ async fn a_client_whose_node_is_killed_resumes_exactly_on_another() {
 
     let acked: Acked = Arc::default();
     let doomed: Acked = Arc::default();
-    let doomed_sender = tokio::spawn(send_until_gone(
-        bob.clone(),
-        cluster.url(1).to_owned(),
-        doomed.clone(),
-    ));
+    let doomed_sender = tokio::spawn(send_until_gone(bob.on(cluster.url(1)), doomed.clone()));
     let load = [
         tokio::spawn(send_load(bob, 150, acked.clone())),
         tokio::spawn(send_load(carol, 150, acked.clone())),

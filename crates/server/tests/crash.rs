@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use herald_testkit::process::ServerProcess;
+use herald_testkit::TestUser;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
@@ -22,68 +23,6 @@ const KILL_AFTER_ACKS: usize = 1_000;
 const KILL_AFTER: Duration = Duration::from_secs(2);
 /// Bounds each sender even if the kill never came.
 const MAX_SENDS_PER_SENDER: usize = 2_000;
-/// Bounds each request, so a wedged connection fails the test instead of hanging it.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A client with (or, to log in, without) a token.
-#[derive(Clone)]
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    token: Option<String>,
-}
-
-impl Api {
-    fn new(server: &ServerProcess) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .expect("http client");
-        Self {
-            http,
-            base: server.url.clone(),
-            token: None,
-        }
-    }
-
-    async fn call(&self, request: reqwest::RequestBuilder) -> reqwest::Result<(u16, Value)> {
-        let request = match &self.token {
-            Some(token) => request.bearer_auth(token),
-            None => request,
-        };
-        let response = request.send().await?;
-        let status = response.status().as_u16();
-        let body = response.json().await.unwrap_or(Value::Null);
-        Ok((status, body))
-    }
-
-    async fn post(&self, path: &str, body: Value) -> reqwest::Result<(u16, Value)> {
-        let url = format!("{}{path}", self.base);
-        self.call(self.http.post(url).json(&body)).await
-    }
-
-    /// A GET that must succeed.
-    async fn get(&self, path: &str) -> Value {
-        let url = format!("{}{path}", self.base);
-        let (status, body) = self.call(self.http.get(url)).await.expect("GET answered");
-        assert_eq!(status, 200, "GET {path}: {body}");
-        body
-    }
-
-    async fn login(&self, username: &str, password: &str) -> Api {
-        let credentials =
-            json!({"username": username, "password": password, "device": "crash-test"});
-        let (status, body) = self
-            .post("/api/v1/auth/login", credentials)
-            .await
-            .expect("login answered");
-        assert_eq!(status, 200, "login {username}: {body}");
-        Api {
-            token: Some(body["token"].as_str().expect("token").to_owned()),
-            ..self.clone()
-        }
-    }
-}
 
 /// Starts the real binary on `data_dir`.
 async fn start(data_dir: &Path, log: &str) -> ServerProcess {
@@ -98,29 +37,41 @@ type Acked = Arc<Mutex<BTreeMap<i64, String>>>;
 
 /// Sends to Alice until the server stops answering; records every 201. Returns
 /// whether the server went away under it (rather than the bound running out).
-async fn send_until_killed(api: Api, sender: usize, acked: Acked, acks: Arc<AtomicUsize>) -> bool {
+async fn send_until_killed(
+    api: TestUser,
+    sender: usize,
+    acked: Acked,
+    acks: Arc<AtomicUsize>,
+) -> bool {
     for n in 0..MAX_SENDS_PER_SENDER {
         let title = format!("run {sender}-{n}");
         let body = json!({"to": ["alice"], "title": title, "category": "crash"});
-        match api.post("/api/v1/notifications", body).await {
-            Ok((201, body)) => {
-                let id = body["id"].as_i64().expect("id in a 201");
+        match api.try_post("/api/v1/notifications", body).await {
+            Ok(response) if response.status == 201 => {
+                let id = response.body["id"].as_i64().expect("id in a 201");
                 acked.lock().expect("acked lock").insert(id, title);
                 acks.fetch_add(1, Ordering::Relaxed);
             }
-            Ok((status, body)) => panic!("send answered {status}: {body}"),
+            Ok(response) => panic!("send answered {}: {}", response.status, response.body),
             Err(_) => return true,
         }
     }
     false
 }
 
+/// A GET that must succeed.
+async fn get(user: &TestUser, path: &str) -> Value {
+    let response = user.get(path).await;
+    assert_eq!(response.status, 200, "GET {path}: {}", response.body);
+    response.body
+}
+
 /// Every notification Alice can list: id → title.
-async fn listed(alice: &Api) -> BTreeMap<i64, String> {
+async fn listed(alice: &TestUser) -> BTreeMap<i64, String> {
     let mut found = BTreeMap::new();
     let mut path = "/api/v1/notifications?limit=200".to_owned();
     loop {
-        let page = alice.get(&path).await;
+        let page = get(alice, &path).await;
         for item in page["items"].as_array().expect("items") {
             let id = item["id"].as_i64().expect("id");
             let title = item["title"].as_str().expect("title").to_owned();
@@ -134,13 +85,11 @@ async fn listed(alice: &Api) -> BTreeMap<i64, String> {
 }
 
 /// Ids of every `notification.created` event in Alice's stream from the start.
-async fn created_events(alice: &Api) -> HashSet<i64> {
+async fn created_events(alice: &TestUser) -> HashSet<i64> {
     let mut created = HashSet::new();
     let mut since = 0;
     loop {
-        let page = alice
-            .get(&format!("/api/v1/events?since={since}&limit=200"))
-            .await;
+        let page = get(alice, &format!("/api/v1/events?since={since}&limit=200")).await;
         assert_eq!(page["resync_required"], false, "stream from 0: {page}");
         let events = page["events"].as_array().expect("events");
         if events.is_empty() {
@@ -162,15 +111,14 @@ async fn acknowledged_notifications_survive_kill_9() {
     let data_dir = dir.path().join("data");
 
     let mut server = start(&data_dir, "first.log").await;
-    let admin = Api::new(&server).login("admin", ADMIN_PASSWORD).await;
-    let (status, body) = admin
+    let admin = TestUser::login_at(&server.url, "admin", ADMIN_PASSWORD, "crash-test").await;
+    let created = admin
         .post(
             "/api/v1/users",
             json!({"username": "alice", "password": ALICE_PASSWORD}),
         )
-        .await
-        .expect("create alice answered");
-    assert_eq!(status, 201, "create alice: {body}");
+        .await;
+    assert_eq!(created.status, 201, "create alice: {}", created.body);
 
     let acked: Acked = Arc::default();
     let acks = Arc::new(AtomicUsize::new(0));
@@ -197,7 +145,7 @@ async fn acknowledged_notifications_survive_kill_9() {
     );
 
     let server = start(&data_dir, "second.log").await;
-    let alice = Api::new(&server).login("alice", ALICE_PASSWORD).await;
+    let alice = TestUser::login_at(&server.url, "alice", ALICE_PASSWORD, "crash-test").await;
 
     let listed = listed(&alice).await;
     eprintln!(

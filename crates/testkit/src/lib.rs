@@ -14,6 +14,7 @@ mod ws;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use herald_protocol::{Conversation, Message, Page, Room};
 use herald_server::state::AppState;
@@ -24,6 +25,17 @@ use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
 pub use ws::WsClient;
+
+/// Bounds every request, so a wedged server fails a test instead of hanging it.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The HTTP client of every [`TestUser`].
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .expect("http client")
+}
 
 /// Password of the `admin` user every test server starts with.
 pub const ADMIN_PASSWORD: &str = "admin-password";
@@ -66,7 +78,7 @@ impl TestServer {
             stop: Some(stop),
             task: Some(task),
             dir,
-            http: reqwest::Client::new(),
+            http: http_client(),
             config,
         }
     }
@@ -257,7 +269,7 @@ impl TestUser {
             username: String::new(),
             token: String::new(),
             base: base.to_owned(),
-            http: reqwest::Client::new(),
+            http: http_client(),
         };
         let response = anonymous
             .post(
@@ -295,6 +307,13 @@ impl TestUser {
 
     pub async fn post(&self, path: &str, body: Value) -> TestResponse {
         self.send(self.http.post(self.url(path)).json(&body)).await
+    }
+
+    /// A POST that may find no server: for sending to a node that is about to
+    /// be killed, where only the answers that did arrive count.
+    pub async fn try_post(&self, path: &str, body: Value) -> reqwest::Result<TestResponse> {
+        self.try_send(self.http.post(self.url(path)).json(&body))
+            .await
     }
 
     /// POSTs raw bytes as JSON, for malformed and oversized bodies.
@@ -441,20 +460,26 @@ impl TestUser {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> TestResponse {
+        self.try_send(request)
+            .await
+            .expect("request reaches the server")
+    }
+
+    async fn try_send(&self, request: reqwest::RequestBuilder) -> reqwest::Result<TestResponse> {
         let request = if self.token.is_empty() {
             request
         } else {
             request.bearer_auth(&self.token)
         };
-        let response = request.send().await.expect("request reaches the server");
+        let response = request.send().await?;
         let status = response.status().as_u16();
-        let bytes = response.bytes().await.expect("response body");
+        let bytes = response.bytes().await?;
         let body = if bytes.is_empty() {
             Value::Null
         } else {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        TestResponse { status, body }
+        Ok(TestResponse { status, body })
     }
 }
