@@ -305,7 +305,7 @@ async fn presence_spans_nodes() {
     let bob = cluster.user("bob", 1).await;
     alice.add_contact("bob").await;
     let (mut alices, _) = WsClient::connect_ready(cluster.url(0), &alice.token).await;
-    let (bobs, _) = WsClient::connect_ready(cluster.url(1), &bob.token).await;
+    let (mut bobs, _) = WsClient::connect_ready(cluster.url(1), &bob.token).await;
     let online = wait_for_presence(&mut alices, "bob").await;
     assert!(online, "Bob came online on node 1");
     assert_eq!(
@@ -313,6 +313,23 @@ async fn presence_spans_nodes() {
         true,
         "node 0 lists Bob online"
     );
+    // An ephemeral broadcast through node 0 reaches, and counts, Bob on node 1.
+    let pushed = cluster
+        .admin()
+        .await
+        .post(
+            "/api/v1/notifications",
+            json!({"broadcast": true, "title": "Lunch is here", "desktop": true, "persist": false}),
+        )
+        .await;
+    assert_eq!(pushed.status, 201, "{}", pushed.body);
+    assert_eq!(pushed.body["recipients"], 2, "Alice here and Bob on node 1");
+    loop {
+        if let ServerFrame::Desktop { title, .. } = bobs.next().await {
+            assert_eq!(title, "Lunch is here");
+            break;
+        }
+    }
     drop(bobs);
     assert!(!wait_for_presence(&mut alices, "bob").await, "Bob left");
     cluster.assert_links_held().await;

@@ -67,6 +67,16 @@ impl Presence {
         self.read().is_online(user)
     }
 
+    /// Users other nodes report online, for counting who a cluster-wide push
+    /// reached beyond this node's own connections.
+    pub fn online_elsewhere(&self) -> HashSet<UserId> {
+        let view = self.read();
+        view.remote
+            .values()
+            .flat_map(|r| r.users.iter().copied())
+            .collect()
+    }
+
     /// Applies `change`, which may affect `users`, and returns the transitions
     /// of the cluster-wide view among them.
     fn update(

@@ -39,9 +39,15 @@ pub async fn send(
     match new.audience {
         Audience::Broadcast => {
             state.fanout.push(None, &frame);
+            // Everyone connected here, plus those only other nodes have.
+            let elsewhere = state.presence.online_elsewhere();
+            let only_elsewhere = elsewhere
+                .into_iter()
+                .filter(|&user| state.hub.connections_of(user) == 0)
+                .count();
             Ok(SendResult {
                 id: None,
-                recipients: state.hub.connected_users() as i64,
+                recipients: (state.hub.connected_users() + only_elsewhere) as i64,
             })
         }
         Audience::Users(names) => {
