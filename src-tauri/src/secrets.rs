@@ -3,7 +3,7 @@
 //! shows which one is in use ([`SecretStorage`]), so a fallback is never silent.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use keyring_core::{CredentialStore, Entry};
 use serde::Serialize;
@@ -36,6 +36,10 @@ pub struct Secrets {
     keyring_error: Option<String>,
     /// The app's data dir; the fallback file goes here.
     dir: PathBuf,
+    /// Where the last save or load actually found the token. A keyring that
+    /// opened can still refuse a write (a locked collection), so what was
+    /// predicted at start is not what Settings should show after that.
+    last: Arc<Mutex<Option<SecretStorage>>>,
 }
 
 impl Secrets {
@@ -57,6 +61,7 @@ impl Secrets {
             keyring,
             keyring_error,
             dir: dir.to_path_buf(),
+            last: Arc::default(),
         }
     }
 
@@ -89,6 +94,12 @@ impl Secrets {
 
     /// Saves `token` for `account` (e.g. `alice@https://herald.example`).
     pub fn save(&self, account: &str, token: &str) -> std::io::Result<SecretStorage> {
+        let storage = self.save_somewhere(account, token)?;
+        self.remember(&storage);
+        Ok(storage)
+    }
+
+    fn save_somewhere(&self, account: &str, token: &str) -> std::io::Result<SecretStorage> {
         match self
             .entry(account)
             .and_then(|e| e.set_password(token).map_err(|e| e.to_string()))
@@ -109,6 +120,14 @@ impl Secrets {
 
     /// The saved token for `account`, from the keyring or the fallback file.
     pub fn load(&self, account: &str) -> (Option<String>, SecretStorage) {
+        let (token, storage) = self.load_from_somewhere(account);
+        if token.is_some() {
+            self.remember(&storage);
+        }
+        (token, storage)
+    }
+
+    fn load_from_somewhere(&self, account: &str) -> (Option<String>, SecretStorage) {
         let keyring_result = self.entry(account).and_then(|e| match e.get_password() {
             Ok(token) => Ok(Some(token)),
             Err(keyring_core::Error::NoEntry) => Ok(None),
@@ -142,15 +161,29 @@ impl Secrets {
                 Err(e) => tracing::warn!(error = %e, "could not remove the token from the keyring"),
             }
         }
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = None;
         remove_if_exists(&self.fallback_path())
     }
 
-    /// Where a token would go now, without touching anything.
+    /// Where the token is: where the last save or load found it, else where one
+    /// would go now (without touching anything).
     pub fn status(&self) -> SecretStorage {
+        if let Some(storage) = self
+            .last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+        {
+            return storage;
+        }
         match &self.keyring {
             Some(_) => SecretStorage::Keyring,
             None => self.file_status(self.keyring_error.as_deref().unwrap_or("no secret service")),
         }
+    }
+
+    fn remember(&self, storage: &SecretStorage) {
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(storage.clone());
     }
 
     fn file_status(&self, reason: &str) -> SecretStorage {
@@ -277,6 +310,8 @@ mod tests {
         assert!(
             matches!(storage, SecretStorage::File { ref reason, .. } if reason.contains("locked"))
         );
+        // Settings shows where the token went, not that a keyring exists.
+        assert_eq!(secrets.status(), storage);
         // The keyring works again but holds nothing: the file still answers.
         assert_eq!(secrets.load("bob@http://h").0.as_deref(), Some("s3cret"));
     }
