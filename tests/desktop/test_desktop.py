@@ -504,11 +504,16 @@ def main():
             add.send_keys("b")
             text = wait_for("bob suggested", lambda: text_of(driver, '.suggestion[data-username="bob"]'))
             assert "Contact" in text, text
+            # A combobox to screen readers: says when its list is open and which option is active.
+            assert add.get_attribute("role") == "combobox"
+            assert add.get_attribute("aria-expanded") == "true"
+            assert add.get_attribute("aria-activedescendant") == "suggest-bob", add.get_attribute("aria-activedescendant")
             if SHOTS:
                 time.sleep(0.3)
                 driver.save_screenshot(os.path.join(SHOTS, "contact-typeahead.png"))
             add.send_keys(Keys.ESCAPE)
             wait_for("the suggestions closed", lambda: not driver.find_elements(By.CSS_SELECTOR, ".suggestion"))
+            assert add.get_attribute("aria-expanded") == "false", add.get_attribute("aria-expanded")
             add.send_keys(Keys.ESCAPE)
             wait_for("the box cleared", lambda: add.get_attribute("value") == "")
 

@@ -209,7 +209,7 @@ function ContactTypeahead(props: {
     <div class="chat-add">
       <input
         class="chat-add-input"
-        type="search"
+        type="text"
         placeholder="Add a contact…"
         value={text}
         maxLength={MAX_QUERY_CHARS}
@@ -219,6 +219,8 @@ function ContactTypeahead(props: {
         }}
         onKeyDown={onKeyDown}
         onBlur={() => setFound((f) => ({ ...f, open: false }))}
+        role="combobox"
+        aria-expanded={found.open}
         aria-controls={listId}
         aria-activedescendant={active ? `suggest-${active.username}` : undefined}
         aria-autocomplete="list"
