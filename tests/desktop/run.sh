@@ -14,8 +14,12 @@ python3 -c "import dbus_next, selenium" 2>/dev/null || python3 -m pip install -q
 work="$(mktemp -d)"
 export HERALD_E2E_WORK="$work"
 cleanup() {
-  local pid
-  for pid in $(cat "$work"/*.pid 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+  local file
+  # One file at a time: `cat *.pid` would glue a pid written without a newline
+  # to the next file's, and kill neither.
+  for file in "$work"/*.pid; do
+    [[ -e "$file" ]] && kill "$(<"$file")" 2>/dev/null || true
+  done
   if [[ -n "${HERALD_E2E_KEEP:-}" ]]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT

@@ -182,7 +182,7 @@ def start_driver(env):
     proc = subprocess.Popen([driver_bin, "--port", str(driver_port), "--native-port", str(free_port())],
                             stdout=log, stderr=log, env=env)
     with open(os.path.join(WORK, f"driver-{driver_port}.pid"), "w") as f:
-        f.write(str(proc.pid))
+        f.write(f"{proc.pid}\n")
     wait_for("tauri-driver", lambda: socket.create_connection(("127.0.0.1", driver_port), timeout=1))
     return proc, driver_port
 
@@ -204,6 +204,18 @@ def open_app(driver_port, args):
     driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{driver_port}", options=options)
     driver.set_window_size(1100, 720)
     return driver
+
+
+def end_session(driver):
+    """Ends the WebDriver session and waits until its app has exited. WebKitWebDriver
+    stops the app only after it has answered the request, so stopping tauri-driver
+    (and WebKitWebDriver with it) right away could orphan the app, still holding the
+    single-instance name that makes the next launch only focus it and exit."""
+    try:
+        driver.quit()
+    except Exception as e:  # noqa: BLE001
+        print(f"note: ending the WebDriver session failed: {e!r}", flush=True)
+    wait_for("the app to exit with its session", no_app_running)
 
 
 def refuses_connections(url):
@@ -254,7 +266,7 @@ def local_server_mode():
 
             check("the local server delivers to the window", delivers)
         finally:
-            driver.quit()
+            end_session(driver)
 
         def stops_with_the_app():
             wait_for("the local server to stop", lambda: refuses_connections(seen["url"]))
@@ -271,7 +283,7 @@ def local_server_mode():
 
             check("the next start brings the local server back at the same address, signed in", comes_back)
         finally:
-            driver.quit()
+            end_session(driver)
     finally:
         driver_proc.terminate()
 
@@ -284,7 +296,8 @@ def main():
     env = dict(os.environ, HERALD_ADMIN_PASSWORD=ADMIN_PASSWORD)
     server = subprocess.Popen([SERVER, "--data-dir", data, "--listen", f"127.0.0.1:{port}"],
                               stdout=server_log, stderr=server_log, env=env)
-    open(os.path.join(WORK, "server.pid"), "w").write(str(server.pid))
+    with open(os.path.join(WORK, "server.pid"), "w") as f:
+        f.write(f"{server.pid}\n")
     wait_for("the server", lambda: urllib.request.urlopen(base + "/healthz", timeout=1).status == 200)
 
     admin = Api(base).login("admin", ADMIN_PASSWORD)
@@ -570,10 +583,7 @@ def main():
 
         check("a search that finds nothing says so", search_without_results)
     finally:
-        try:
-            driver.quit()
-        except Exception:  # noqa: BLE001
-            pass
+        end_session(driver)
         driver_proc.terminate()
         server.terminate()
         server.wait(timeout=10)
