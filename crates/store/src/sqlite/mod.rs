@@ -78,7 +78,13 @@ impl SqliteStore {
     }
 }
 
+/// Prepared statements kept per connection. rusqlite keeps 16 by default, fewer
+/// than the store's distinct statements, so a connection serving a mix of them
+/// evicted and parsed SQL again on almost every call.
+const STATEMENT_CACHE: usize = 128;
+
 fn configure(conn: &Connection) -> Result<()> {
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
