@@ -60,6 +60,41 @@ async fn hello_then_counts_then_live_events_with_counts() {
 }
 
 #[tokio::test]
+async fn events_between_hello_and_subscribe_arrive_once_with_counts() {
+    let server = TestServer::spawn().await;
+    let admin = server.admin().await;
+    let alice = server.user("alice").await;
+    let mut ws = WsClient::connect(&server.url(), Some(&alice.token)).await;
+    let cursor = ws.hello().await;
+    // Committed after `hello` read the head, before the client subscribes from it:
+    // the server replays nothing from the store, so these must come from the live
+    // queue, once each.
+    admin.notify(&["alice"], "between one").await;
+    admin.notify(&["alice"], "between two").await;
+    ws.send(&ClientFrame::Subscribe {
+        id: Some(1),
+        since: cursor,
+    })
+    .await;
+    let mut titles = Vec::new();
+    let mut last = cursor;
+    let mut counts = None;
+    for frame in ws.drain(QUIET).await {
+        match frame {
+            ServerFrame::Event { cursor, event } => {
+                assert!(cursor > last, "cursor {cursor} after {last}");
+                last = cursor;
+                titles.push(created_title(&event).to_owned());
+            }
+            ServerFrame::Counts(c) => counts = Some(c),
+            _ => {}
+        }
+    }
+    assert_eq!(titles, ["between one", "between two"]);
+    assert_eq!(counts.expect("counts").personal, 2);
+}
+
+#[tokio::test]
 async fn read_on_one_device_reaches_the_other_device() {
     let server = TestServer::spawn().await;
     let admin = server.admin().await;

@@ -91,6 +91,7 @@ async fn admit(
         last_sent: 0,
         counts: Counts::default(),
         counts_as_of: 0,
+        greeted_at: 0,
         last_heard: Instant::now(),
     })
 }
@@ -168,6 +169,9 @@ struct Session {
     counts: Counts,
     /// The cursor `counts` is exact at; later events adjust or refresh them.
     counts_as_of: Cursor,
+    /// The cursor `hello` carried: the store's head, read after `subscription`
+    /// was registered, so every later event is in the live queue.
+    greeted_at: Cursor,
     last_heard: Instant,
 }
 
@@ -235,6 +239,7 @@ impl Session {
     async fn greet(&mut self) -> Result<(), End> {
         self.refresh_counts().await?;
         self.last_sent = self.counts_as_of;
+        self.greeted_at = self.counts_as_of;
         let hello = ServerFrame::Hello {
             user: self.user.clone(),
             cursor: self.counts_as_of,
@@ -428,6 +433,28 @@ impl Session {
     /// `subscribe` that comes after live events began may repeat some of them;
     /// clients apply events idempotently by cursor.)
     async fn subscribe(&mut self, since: Cursor) -> Result<Cursor, End> {
+        // From `hello`'s cursor with nothing sent after it, which is how clients
+        // start: every later event is in the live queue, so there is nothing to
+        // check or replay, and a reconnect storm saves two store reads per client.
+        let from_hello = since == self.greeted_at && self.last_sent == since;
+        if !from_hello {
+            if let Some(head) = self.replay(since).await? {
+                return Ok(head);
+            }
+        }
+        // Replayed events did not pass through `counts_effect`: the counts need a
+        // fresh read only if the replay went past what they already reflect.
+        if self.last_sent > self.counts_as_of {
+            self.refresh_counts().await?;
+        }
+        self.send(&ServerFrame::Counts(self.counts)).await?;
+        Ok(self.last_sent)
+    }
+
+    /// Sends every stored event after `since` and moves `last_sent` to the last
+    /// one; or, if the stream cannot resume there, sends `resync_required` and
+    /// returns the head the client should reload at.
+    async fn replay(&mut self, since: Cursor) -> Result<Option<Cursor>, End> {
         fn storage(_: herald_store::Error) -> End {
             End::Close(close::TRY_AGAIN_LATER, "storage unavailable")
         }
@@ -438,7 +465,7 @@ impl Session {
             self.last_sent = self.last_sent.max(head);
             self.send(&ServerFrame::ResyncRequired { cursor: head })
                 .await?;
-            return Ok(head);
+            return Ok(Some(head));
         }
         self.last_sent = since;
         loop {
@@ -459,12 +486,9 @@ impl Session {
             }
             written(self.socket.flush()).await?;
             if complete {
-                break;
+                return Ok(None);
             }
         }
-        self.refresh_counts().await?;
-        self.send(&ServerFrame::Counts(self.counts)).await?;
-        Ok(self.last_sent)
     }
 
     async fn reply(
