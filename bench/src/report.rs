@@ -88,6 +88,9 @@ pub struct Idle {
     pub first_error: Option<String>,
     /// From the first connect to the last `hello`, s.
     pub establish_s: f64,
+    /// Server CPU (user + system) from the first connect until the connections
+    /// settled, µs per connection: steadier than `establish_s` on a shared machine.
+    pub establish_cpu_us_per_connection: f64,
     pub rss_before_kib: u64,
     pub rss_after_kib: u64,
     pub kib_per_connection: f64,
@@ -319,9 +322,10 @@ impl Results {
             values: herald_only(idle.map(|i| {
                 (
                     format!(
-                        "{} in {} s",
+                        "{} in {} s (server CPU {} µs each)",
                         thousands(i.connected as f64),
-                        num(i.establish_s)
+                        num(i.establish_s),
+                        thousands(i.establish_cpu_us_per_connection)
                     ),
                     i.establish_s,
                 )

@@ -24,8 +24,10 @@ pub async fn run(target: &Target, n: usize, hold: Duration) -> Result<Idle> {
     let establish_s = started.elapsed().as_secs_f64();
     tokio::time::sleep(SETTLE).await;
     let after = procstat::sample(pid)?;
+    let establish_cpu_us_per_connection =
+        cpu_between(before, after).as_micros() as f64 / receivers.connected.max(1) as f64;
     eprintln!(
-        "    {} connected in {establish_s:.2} s ({} failed); RSS {} → {} KiB; holding {} s",
+        "    {} connected in {establish_s:.2} s ({} failed, server CPU {establish_cpu_us_per_connection:.0} µs each); RSS {} → {} KiB; holding {} s",
         receivers.connected,
         receivers.failed,
         before.rss_kib,
@@ -53,6 +55,7 @@ pub async fn run(target: &Target, n: usize, hold: Duration) -> Result<Idle> {
         failed: receivers.failed,
         first_error: receivers.first_error.clone(),
         establish_s,
+        establish_cpu_us_per_connection,
         rss_before_kib: before.rss_kib,
         rss_after_kib: after.rss_kib,
         kib_per_connection: after.rss_kib.saturating_sub(before.rss_kib) as f64
