@@ -2,7 +2,9 @@
 //!
 //! Writes go through one writer task per process that groups whatever requests
 //! are waiting into one transaction (group commit), each request in its own
-//! savepoint, exactly like the SQLite writer. The first statement of every write
+//! savepoint, exactly like the SQLite writer. Personal notifications, the bulk of
+//! the traffic, are gathered first and written as one request per batch with
+//! multi-row statements ([`notifications::insert_personal`]). The first statement of every write
 //! transaction takes a cluster-wide advisory lock, so write batches of all nodes
 //! run one after another and ids and cursors become visible in commit order (see
 //! [`writer`]). Reads run on a connection pool; reads that must agree with a
@@ -26,6 +28,7 @@ use herald_protocol::{
     Notification, Page, Room, TokenInfo, TokenKind, User, UserId,
 };
 use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::{Config, IsolationLevel, NoTls};
 
 use crate::{
@@ -43,6 +46,16 @@ const READERS: usize = 8;
 pub struct PostgresStore {
     writer: Writer,
     readers: Pool,
+    /// Personal notifications on their way to the writer, gathered into batches.
+    personal: mpsc::Sender<PendingNotification>,
+}
+
+/// Most personal notifications written by one set of statements.
+const MAX_GATHERED: usize = 512;
+
+struct PendingNotification {
+    new: NewNotification,
+    reply: oneshot::Sender<Result<Inserted>>,
 }
 
 impl PostgresStore {
@@ -65,10 +78,13 @@ impl PostgresStore {
         // A 2xx promises durability, whatever the server's default says.
         let mut write_config = config.clone();
         write_config.options("-c synchronous_commit=on");
-        let writer = pool(write_config, 1)?;
+        let writer = Writer::spawn(pool(write_config, 1)?, feed);
+        let (personal, pending) = mpsc::channel(4 * MAX_GATHERED);
+        tokio::spawn(gather_personal(writer.clone(), pending));
         Ok(Self {
-            writer: Writer::spawn(writer, feed),
+            writer,
             readers: pool(config, READERS)?,
+            personal,
         })
     }
 
@@ -92,6 +108,41 @@ impl PostgresStore {
         let result = f(&tx).await?;
         tx.commit().await?;
         Ok(result)
+    }
+}
+
+/// Hands whatever personal notifications are waiting to the writer as one batch
+/// (see [`notifications::insert_personal`]), then answers each; the next batch
+/// gathers while this one commits. Runs until the store is dropped.
+async fn gather_personal(writer: Writer, mut pending: mpsc::Receiver<PendingNotification>) {
+    let mut batch = Vec::with_capacity(MAX_GATHERED);
+    while let Some(first) = pending.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_GATHERED {
+            match pending.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let (news, replies): (Vec<_>, Vec<_>) = batch.drain(..).map(|p| (p.new, p.reply)).unzip();
+        let answers = writer
+            .run(move |tx, events| {
+                Box::pin(async move { notifications::insert_personal(tx, events, &news).await })
+            })
+            .await;
+        match answers {
+            Ok(answers) => {
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(answer);
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(Error::CommitFailed(message.clone())));
+                }
+            }
+        }
     }
 }
 
@@ -180,9 +231,17 @@ impl Store for PostgresStore {
     }
 
     async fn insert_notification(&self, new: NewNotification) -> Result<Inserted> {
+        if matches!(new.audience, crate::Audience::Users(_)) {
+            let (reply, answer) = oneshot::channel();
+            self.personal
+                .send(PendingNotification { new, reply })
+                .await
+                .map_err(|_| Error::Closed)?;
+            return answer.await.map_err(|_| Error::Closed)?;
+        }
         self.writer
             .run(move |tx, events| {
-                Box::pin(async move { notifications::insert(tx, events, &new).await })
+                Box::pin(async move { notifications::insert_broadcast(tx, events, &new).await })
             })
             .await
     }

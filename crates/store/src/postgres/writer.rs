@@ -78,6 +78,7 @@ where
     }
 }
 
+#[derive(Clone)]
 pub(super) struct Writer {
     jobs: mpsc::Sender<Box<dyn Job>>,
 }

@@ -167,7 +167,7 @@ async fn purge_drops_personal_notifications_nobody_keeps(f: Fixture) {
 /// Many writers at once: the store folds them into group commits, and a request
 /// that fails spoils none of its neighbours.
 async fn a_failing_write_in_a_group_commit_spoils_no_neighbour(mut f: Fixture) {
-    f.users(["alice", "bob"]).await;
+    let [_, bob] = f.users(["alice", "bob"]).await;
     let store: Arc<dyn Store> = f.store.clone();
     let mut writes = JoinSet::new();
     for n in 0..200 {
@@ -182,10 +182,13 @@ async fn a_failing_write_in_a_group_commit_spoils_no_neighbour(mut f: Fixture) {
         });
     }
     let mut stored = 0;
+    let mut answered = std::collections::BTreeMap::new();
     for (n, result) in writes.join_all().await {
         match result {
             Ok(inserted) if n % 3 != 0 => {
                 assert_eq!(inserted.recipients, 2);
+                assert_eq!(inserted.notification.title, n.to_string());
+                answered.insert(inserted.notification.id, inserted.notification);
                 stored += 1;
             }
             Err(Error::UnknownUsers(names)) if n % 3 == 0 => assert_eq!(names, ["ghost"]),
@@ -193,6 +196,30 @@ async fn a_failing_write_in_a_group_commit_spoils_no_neighbour(mut f: Fixture) {
         }
     }
     assert_eq!(stored, 133);
+    // Each answer names the row that was stored for it, as the list shows it.
+    let listed = f
+        .store
+        .list_notifications(
+            bob,
+            ListFilter {
+                status: StatusFilter::All,
+                kind: KindFilter::All,
+                category: None,
+                before_id: None,
+                since: OffsetDateTime::UNIX_EPOCH,
+                limit: 200,
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        listed
+            .into_iter()
+            .map(|n| (n.id, n))
+            .collect::<std::collections::BTreeMap<_, _>>(),
+        answered
+    );
     let events = f.all_events().await;
     assert_eq!(events.len(), 2 * stored);
     // The feed carried exactly the committed events, in cursor order.
