@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use herald_protocol::{KindFilter, StatusFilter};
-use herald_store::{Audience, Error, ListFilter, PurgeStats, Store, StreamBounds};
+use herald_protocol::StatusFilter;
+use herald_store::{Audience, Error, PurgeStats, Store, StreamBounds};
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
-use crate::harness::{notification, Fixture};
+use crate::harness::{list, notification, Fixture};
 
 async fn replay_gives_a_user_their_events_and_broadcasts_in_order(f: Fixture) {
     let [alice, bob] = f.users(["alice", "bob"]).await;
@@ -121,22 +121,8 @@ async fn purge_removes_old_data_and_remembers_how_far(f: Fixture) {
         }
     );
     assert!(f.all_events().await.is_empty());
-    let listed = f
-        .store
-        .list_notifications(
-            alice,
-            ListFilter {
-                status: StatusFilter::All,
-                kind: KindFilter::All,
-                category: None,
-                before_id: None,
-                since: OffsetDateTime::UNIX_EPOCH,
-                limit: 50,
-            },
-        )
-        .await
-        .unwrap();
-    assert!(listed.items.is_empty());
+    let listed = list(&f, alice, StatusFilter::All).await;
+    assert!(listed.is_empty());
 
     // The stream goes on above the purged cursor.
     f.notify(&["alice"], "new").await;
@@ -197,22 +183,7 @@ async fn a_failing_write_in_a_group_commit_spoils_no_neighbour(mut f: Fixture) {
     }
     assert_eq!(stored, 133);
     // Each answer names the row that was stored for it, as the list shows it.
-    let listed = f
-        .store
-        .list_notifications(
-            bob,
-            ListFilter {
-                status: StatusFilter::All,
-                kind: KindFilter::All,
-                category: None,
-                before_id: None,
-                since: OffsetDateTime::UNIX_EPOCH,
-                limit: 200,
-            },
-        )
-        .await
-        .unwrap()
-        .items;
+    let listed = list(&f, bob, StatusFilter::All).await;
     assert_eq!(
         listed
             .into_iter()

@@ -3,13 +3,14 @@
 
 use std::sync::Arc;
 
-use herald_protocol::{Role, User, UserId};
+use herald_protocol::{KindFilter, Notification, Role, StatusFilter, User, UserId};
 use herald_store::postgres::PostgresStore;
 use herald_store::sqlite::SqliteStore;
 use herald_store::{
-    Audience, CommitFeed, Inserted, MessageTarget, NewMessage, NewNotification, NewUser, Sent,
-    Store, StoredEvent,
+    Audience, CommitFeed, Inserted, ListFilter, MessageTarget, NewMessage, NewNotification,
+    NewUser, Sent, Store, StoredEvent,
 };
+use time::OffsetDateTime;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 pub use herald_testkit::postgres::TestDatabase;
@@ -135,4 +136,25 @@ pub fn to(username: &str) -> MessageTarget {
 /// A store on `database`, as one node of a cluster would open it.
 pub async fn open(database: &TestDatabase, feed: CommitFeed) -> PostgresStore {
     PostgresStore::open(&database.url, feed).await.unwrap()
+}
+
+/// Every notification of `kind` and `status`, newest first, one page of 200.
+pub fn filter(status: StatusFilter, kind: KindFilter) -> ListFilter {
+    ListFilter {
+        status,
+        kind,
+        category: None,
+        before_id: None,
+        since: OffsetDateTime::UNIX_EPOCH,
+        limit: 200,
+    }
+}
+
+/// What `user` lists with `status`, of both kinds.
+pub async fn list(f: &Fixture, user: UserId, status: StatusFilter) -> Vec<Notification> {
+    f.store
+        .list_notifications(user, filter(status, KindFilter::All))
+        .await
+        .unwrap()
+        .items
 }

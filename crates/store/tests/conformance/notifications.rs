@@ -4,29 +4,10 @@ use herald_protocol::{
     Counts, DeleteRequest, Event, KindFilter, Notification, NotificationId, NotificationKind,
     StatusFilter, UserId,
 };
-use herald_store::{Audience, Error, ListFilter, MarkTarget, UserChanges};
+use herald_store::{Audience, Error, MarkTarget, UserChanges};
 use time::OffsetDateTime;
 
-use crate::harness::{notification, Fixture};
-
-fn filter(status: StatusFilter, kind: KindFilter) -> ListFilter {
-    ListFilter {
-        status,
-        kind,
-        category: None,
-        before_id: None,
-        since: OffsetDateTime::UNIX_EPOCH,
-        limit: 200,
-    }
-}
-
-async fn list(f: &Fixture, user: UserId, status: StatusFilter) -> Vec<Notification> {
-    f.store
-        .list_notifications(user, filter(status, KindFilter::All))
-        .await
-        .unwrap()
-        .items
-}
+use crate::harness::{filter, list, notification, Fixture};
 
 fn ids(items: &[Notification]) -> Vec<NotificationId> {
     items.iter().map(|n| n.id).collect()
