@@ -91,7 +91,6 @@ async fn admit(
         last_sent: 0,
         counts: Counts::default(),
         counts_as_of: 0,
-        greeted_at: 0,
         last_heard: Instant::now(),
     })
 }
@@ -169,9 +168,6 @@ struct Session {
     counts: Counts,
     /// The cursor `counts` is exact at; later events adjust or refresh them.
     counts_as_of: Cursor,
-    /// The cursor `hello` carried: the store's head, read after `subscription`
-    /// was registered, so every later event is in the live queue.
-    greeted_at: Cursor,
     last_heard: Instant,
 }
 
@@ -239,7 +235,6 @@ impl Session {
     async fn greet(&mut self) -> Result<(), End> {
         self.refresh_counts().await?;
         self.last_sent = self.counts_as_of;
-        self.greeted_at = self.counts_as_of;
         let hello = ServerFrame::Hello {
             user: self.user.clone(),
             cursor: self.counts_as_of,
@@ -433,11 +428,12 @@ impl Session {
     /// `subscribe` that comes after live events began may repeat some of them;
     /// clients apply events idempotently by cursor.)
     async fn subscribe(&mut self, since: Cursor) -> Result<Cursor, End> {
-        // From `hello`'s cursor with nothing sent after it, which is how clients
-        // start: every later event is in the live queue, so there is nothing to
-        // check or replay, and a reconnect storm saves two store reads per client.
-        let from_hello = since == self.greeted_at && self.last_sent == since;
-        if !from_hello {
+        // Every event after `last_sent` is in the live queue (`hello`'s cursor was
+        // read after the subscription was registered, and a replay or the queue
+        // only moves it forward), so a client already there, as every client is
+        // when it subscribes from `hello`'s cursor, needs nothing checked or
+        // replayed: a reconnect storm saves two store reads per client.
+        if since != self.last_sent {
             if let Some(head) = self.replay(since).await? {
                 return Ok(head);
             }
