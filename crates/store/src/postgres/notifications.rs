@@ -206,8 +206,11 @@ struct NotificationRows {
     recipient_users: Vec<UserId>,
     recipient_notifications: Vec<i64>,
     event_users: Vec<UserId>,
-    event_payloads: Vec<String>,
+    /// For each event, its notification's place in `payloads` (1-based, as SQL
+    /// arrays are), so a payload goes over the wire once, not once per recipient.
+    event_payloads: Vec<i32>,
     event_values: Vec<Event>,
+    payloads: Vec<String>,
 }
 
 impl NotificationRows {
@@ -228,12 +231,14 @@ impl NotificationRows {
         let event = Event::NotificationCreated {
             notification: notification.clone(),
         };
-        let payload = serde_json::to_string(&event).map_err(|e| Error::Corrupt(e.to_string()))?;
+        self.payloads
+            .push(serde_json::to_string(&event).map_err(|e| Error::Corrupt(e.to_string()))?);
+        let payload = self.payloads.len() as i32;
         for &user in recipients {
             self.recipient_users.push(user);
             self.recipient_notifications.push(notification.id);
             self.event_users.push(user);
-            self.event_payloads.push(payload.clone());
+            self.event_payloads.push(payload);
             self.event_values.push(event.clone());
         }
         Ok(())
@@ -257,8 +262,8 @@ impl NotificationRows {
             ),
             tx.prepare_cached(
                 "INSERT INTO events (seq, user_id, created_at, payload) OVERRIDING SYSTEM VALUE
-                 SELECT seq, user_id, $3, payload FROM unnest($1::bigint[], $2::bigint[], $4::text[])
-                      AS t(seq, user_id, payload)",
+                 SELECT seq, user_id, $3, ($5::text[])[payload]
+                 FROM unnest($1::bigint[], $2::bigint[], $4::int[]) AS t(seq, user_id, payload)",
             ),
         )?;
         type Params<'p> = [&'p (dyn tokio_postgres::types::ToSql + Sync)];
@@ -274,7 +279,13 @@ impl NotificationRows {
             &created_at,
         ];
         let recipient_params: &Params = &[&self.recipient_users, &self.recipient_notifications];
-        let event_params: &Params = &[&seqs, &self.event_users, &created_at, &self.event_payloads];
+        let event_params: &Params = &[
+            &seqs,
+            &self.event_users,
+            &created_at,
+            &self.event_payloads,
+            &self.payloads,
+        ];
         tokio::try_join!(
             tx.execute(&notifications, notification_params),
             tx.execute(&recipients, recipient_params),
