@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use herald_protocol::{
-    Contact, ConversationId, ConversationKind, Counts, Cursor, FoundUser, HistoryQuery, KindFilter,
-    LoginRequest, MessageId, Notification, NotificationId, User, UserSearchQuery,
+    text, Contact, ConversationId, ConversationKind, Counts, Cursor, FoundUser, HistoryQuery,
+    KindFilter, LoginRequest, MessageId, Notification, NotificationId, User, UserSearchQuery,
     MAX_IDS_PER_REQUEST, MAX_MESSAGE_CHARS, MAX_PAGE_LIMIT,
 };
 use rusqlite::Transaction;
@@ -30,8 +30,9 @@ use crate::events::{ClientEvent, ConnectionState, EventStream};
 use crate::sync::engine::{self, Command, EngineHandle};
 use crate::sync::SyncOptions;
 
-/// Longest search text, in characters.
-pub const MAX_SEARCH_CHARS: usize = 100;
+/// Longest search text, in characters (local searches and the server's user
+/// search alike).
+pub use herald_protocol::MAX_SEARCH_CHARS;
 
 /// Events a slow front end may fall behind by before it gets
 /// [`ClientEvent::Lagged`] and has to re-query.
@@ -634,14 +635,11 @@ impl Client {
     /// Writes a message: it shows in its conversation at once (pending) and is
     /// delivered by the outbox, exactly once, when the server is reachable.
     pub async fn send_message(&self, to: Recipient, content: &str) -> Result<ChatMessage> {
-        if content.trim().is_empty() {
-            return Err(Error::Usage("a message needs some text".into()));
-        }
-        if content.chars().count() > MAX_MESSAGE_CHARS {
-            return Err(Error::Usage(format!(
-                "a message is at most {MAX_MESSAGE_CHARS} characters"
-            )));
-        }
+        // The server's rules, checked before the outbox takes a message it
+        // would refuse on every retry.
+        text::multi_line("message", content, MAX_MESSAGE_CHARS)
+            .and_then(|()| text::not_blank("message", content))
+            .map_err(|e| Error::Usage(e.to_string()))?;
         let me = self.shared().me();
         let content = content.to_string();
         let client_id = new_client_id();

@@ -7,6 +7,15 @@ use utoipa::{IntoParams, ToSchema};
 /// Primary key of a user.
 pub type UserId = i64;
 
+/// Longest display name, in characters.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 64;
+/// Longest session (device) name, in characters.
+pub const MAX_DEVICE_CHARS: usize = 64;
+/// Longest token name, in characters.
+pub const MAX_TOKEN_NAME_CHARS: usize = 64;
+/// Longest user search (`GET /users?q=`), in characters.
+pub const MAX_SEARCH_CHARS: usize = 100;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {

@@ -57,6 +57,8 @@ pub const PRIORITY_RANGE: std::ops::RangeInclusive<u8> = 1..=5;
 pub const DEFAULT_PRIORITY: u8 = 3;
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_CONTENT_CHARS: usize = 10_000;
+pub const MAX_LINK_CHARS: usize = 2048;
+pub const MAX_CATEGORY_CHARS: usize = 64;
 pub const MAX_RECIPIENTS: usize = 1_000;
 
 /// `POST /notifications`: to named users (`to`) or to everyone (`broadcast: true`).

@@ -84,6 +84,14 @@ impl Error {
     }
 }
 
+/// A refused text field is the sender's mistake: `400 invalid_input` with the
+/// field and the position of the offending character.
+impl From<herald_protocol::text::TextError> for Error {
+    fn from(error: herald_protocol::text::TextError) -> Self {
+        Error::BadRequest(error.to_string())
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, _) = self.status_and_code();

@@ -2,14 +2,14 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use herald_protocol::{CreateTokenRequest, CreatedToken, ErrorBody, TokenInfo, TokenKind};
+use herald_protocol::{
+    text, CreateTokenRequest, CreatedToken, ErrorBody, TokenInfo, TokenKind, MAX_TOKEN_NAME_CHARS,
+};
 
 use super::extract::{Json, Path, Session};
 use crate::service::secrets;
 use crate::state::AppState;
 use crate::{Error, Result};
-
-const MAX_TOKEN_NAME_CHARS: usize = 64;
 
 /// Create a send-only token; its secret is in this answer only.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateTokenRequest,
@@ -19,12 +19,7 @@ pub async fn create(
     Session(me): Session,
     Json(request): Json<CreateTokenRequest>,
 ) -> Result<(StatusCode, Json<CreatedToken>)> {
-    let name = request.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME_CHARS {
-        return Err(Error::BadRequest(format!(
-            "name must be 1-{MAX_TOKEN_NAME_CHARS} characters"
-        )));
-    }
+    let name = text::required_line("name", &request.name, MAX_TOKEN_NAME_CHARS)?;
     let (token, hash) = secrets::new_token();
     let info = state
         .store

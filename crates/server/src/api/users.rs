@@ -3,7 +3,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use herald_protocol::{
-    CreateUserRequest, ErrorBody, FoundUser, UpdateUserRequest, User, UserSearchQuery,
+    text, CreateUserRequest, ErrorBody, FoundUser, UpdateUserRequest, User, UserSearchQuery,
+    MAX_SEARCH_CHARS,
 };
 
 use super::extract::{Admin, Json, Path, Query, Session};
@@ -22,6 +23,7 @@ pub async fn search(
 ) -> Result<Json<Vec<FoundUser>>> {
     let limit = page_limit(query.limit)?;
     let q = query.q.unwrap_or_default();
+    text::single_line("q", &q, MAX_SEARCH_CHARS)?;
     Ok(Json(
         state
             .store

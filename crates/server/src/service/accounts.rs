@@ -1,8 +1,8 @@
 //! Accounts: the first admin, registration, login, and admin user management.
 
 use herald_protocol::{
-    validate_username, CreateUserRequest, LoginRequest, LoginResponse, RegisterRequest, Role,
-    TokenKind, UpdateUserRequest, User,
+    text, validate_username, CreateUserRequest, LoginRequest, LoginResponse, RegisterRequest, Role,
+    TokenKind, UpdateUserRequest, User, MAX_DEVICE_CHARS, MAX_DISPLAY_NAME_CHARS,
 };
 use herald_store::{NewUser, Principal, UserChanges};
 
@@ -11,9 +11,6 @@ use super::secrets;
 use crate::config::Registration;
 use crate::state::AppState;
 use crate::{Error, Result};
-
-const MAX_DISPLAY_NAME_CHARS: usize = 64;
-const MAX_DEVICE_CHARS: usize = 64;
 
 /// On an empty database, creates `admin` so someone can log in at all. A generated
 /// password is returned so the caller can show it once and keep it in a 0600 file.
@@ -81,22 +78,12 @@ pub async fn create_user(state: &AppState, request: CreateUserRequest) -> Result
 }
 
 fn checked_display_name(name: String) -> Result<String> {
-    let name = name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > MAX_DISPLAY_NAME_CHARS {
-        return Err(Error::BadRequest(format!(
-            "display_name must be 1-{MAX_DISPLAY_NAME_CHARS} characters"
-        )));
-    }
-    Ok(name)
+    Ok(text::required_line("display_name", &name, MAX_DISPLAY_NAME_CHARS)?.to_owned())
 }
 
 pub async fn login(state: &AppState, request: LoginRequest) -> Result<LoginResponse> {
     let device = request.device.unwrap_or_else(|| "unnamed device".into());
-    if device.trim().is_empty() || device.chars().count() > MAX_DEVICE_CHARS {
-        return Err(Error::BadRequest(format!(
-            "device must be 1-{MAX_DEVICE_CHARS} characters"
-        )));
-    }
+    let device = text::required_line("device", &device, MAX_DEVICE_CHARS)?;
     let record = state.store.user_by_name(&request.username).await?;
     let hash = record.as_ref().map(|r| r.password_hash.clone());
     let valid = secrets::verify_password(request.password, hash).await?;
@@ -110,7 +97,7 @@ pub async fn login(state: &AppState, request: LoginRequest) -> Result<LoginRespo
     let (token, hash) = secrets::new_token();
     state
         .store
-        .create_token(user.id, TokenKind::Session, device.trim(), hash)
+        .create_token(user.id, TokenKind::Session, device, hash)
         .await?;
     Ok(LoginResponse { token, user })
 }

@@ -3,7 +3,7 @@
 //! ownership are checked by the store inside the write that depends on them.
 
 use herald_protocol::{
-    validate_username, ChangeResult, Conversation, ConversationId, HistoryQuery,
+    text, validate_username, ChangeResult, Conversation, ConversationId, HistoryQuery,
     ListConversationsQuery, Message, MessageId, MessageListQuery, Page, SendMessage, User,
     MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS,
 };
@@ -38,22 +38,13 @@ pub async fn send(state: &AppState, me: &User, request: SendMessage) -> Result<S
         }
         (None, Some(room)) => MessageTarget::Room(positive_id("room", room)?),
     };
-    if request.content.trim().is_empty() {
-        return Err(Error::BadRequest("content must not be empty".into()));
-    }
-    if request.content.chars().count() > MAX_MESSAGE_CHARS {
-        return Err(Error::BadRequest(format!(
-            "content is longer than {MAX_MESSAGE_CHARS} characters"
-        )));
-    }
+    text::multi_line("content", &request.content, MAX_MESSAGE_CHARS)?;
+    text::not_blank("content", &request.content)?;
+    // A key, not text to show: kept as sent, but it must be there.
     let client_id = request.client_id;
-    if client_id.is_empty()
-        || client_id.chars().count() > MAX_CLIENT_ID_CHARS
-        || client_id.chars().any(char::is_control)
-    {
-        return Err(Error::BadRequest(format!(
-            "client_id must be 1-{MAX_CLIENT_ID_CHARS} characters without control characters"
-        )));
+    text::single_line("client_id", &client_id, MAX_CLIENT_ID_CHARS)?;
+    if client_id.is_empty() {
+        return Err(text::TextError::Blank { field: "client_id" }.into());
     }
     let new = NewMessage {
         sender: me.id,

@@ -1,19 +1,16 @@
 //! Sending, listing and changing the state of notifications.
 
 use herald_protocol::{
-    validate_username, ChangeResult, ListNotificationsQuery, MarkRequest, Notification, Page, Role,
-    SendNotification, SendResult, ServerFrame, UserId, DEFAULT_PAGE_LIMIT, DEFAULT_PRIORITY,
-    MAX_CONTENT_CHARS, MAX_IDS_PER_REQUEST, MAX_PAGE_LIMIT, MAX_RECIPIENTS, MAX_TITLE_CHARS,
-    PRIORITY_RANGE,
+    text, validate_username, ChangeResult, ListNotificationsQuery, MarkRequest, Notification, Page,
+    Role, SendNotification, SendResult, ServerFrame, UserId, DEFAULT_PAGE_LIMIT, DEFAULT_PRIORITY,
+    MAX_CATEGORY_CHARS, MAX_CONTENT_CHARS, MAX_IDS_PER_REQUEST, MAX_LINK_CHARS, MAX_PAGE_LIMIT,
+    MAX_RECIPIENTS, MAX_TITLE_CHARS, PRIORITY_RANGE,
 };
 use herald_store::{Audience, ListFilter, MarkTarget, NewNotification, Principal};
 use time::{Duration, OffsetDateTime};
 
 use crate::state::AppState;
 use crate::{Error, Result};
-
-const MAX_LINK_CHARS: usize = 2048;
-const MAX_CATEGORY_CHARS: usize = 64;
 
 pub async fn send(
     state: &AppState,
@@ -113,48 +110,20 @@ fn validate(sender: &Principal, request: SendNotification) -> Result<NewNotifica
             Audience::Users(to)
         }
     };
-    let title = request.title.trim().to_owned();
-    if title.is_empty() {
-        return Err(Error::BadRequest("title must not be empty".into()));
-    }
-    if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(Error::BadRequest(format!(
-            "title is longer than {MAX_TITLE_CHARS} characters"
-        )));
-    }
-    if request.content.chars().count() > MAX_CONTENT_CHARS {
-        return Err(Error::BadRequest(format!(
-            "content is longer than {MAX_CONTENT_CHARS} characters"
-        )));
-    }
+    let title = text::required_line("title", &request.title, MAX_TITLE_CHARS)?.to_owned();
+    text::multi_line("content", &request.content, MAX_CONTENT_CHARS)?;
     let priority = request.priority.unwrap_or(DEFAULT_PRIORITY);
     if !PRIORITY_RANGE.contains(&priority) {
         return Err(Error::BadRequest("priority must be between 1 and 5".into()));
     }
-    let link = request.link.filter(|l| !l.is_empty());
-    if let Some(link) = &link {
-        let scheme_ok = link.starts_with("https://") || link.starts_with("http://");
-        if !scheme_ok
-            || link.chars().count() > MAX_LINK_CHARS
-            || link.chars().any(char::is_whitespace)
-        {
-            return Err(Error::BadRequest(format!(
-                "link must be an http(s) URL of at most {MAX_LINK_CHARS} characters"
-            )));
-        }
-    }
-    let category = request
-        .category
-        .map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty());
-    if category
-        .as_ref()
-        .is_some_and(|c| c.chars().count() > MAX_CATEGORY_CHARS)
-    {
-        return Err(Error::BadRequest(format!(
-            "category is longer than {MAX_CATEGORY_CHARS} characters"
-        )));
-    }
+    let link = match &request.link {
+        Some(link) => text::link("link", link, MAX_LINK_CHARS)?.map(str::to_owned),
+        None => None,
+    };
+    let category = match &request.category {
+        Some(c) => text::optional_line("category", c, MAX_CATEGORY_CHARS)?.map(str::to_owned),
+        None => None,
+    };
     if !request.persist && !request.desktop {
         return Err(Error::BadRequest(
             "`persist: false` is only for desktop pushes (`desktop: true`)".into(),
@@ -178,6 +147,9 @@ pub async fn list(
     query: ListNotificationsQuery,
 ) -> Result<Page<Notification>> {
     let before_id = id_cursor(query.cursor)?;
+    if let Some(category) = &query.category {
+        text::single_line("category", category, MAX_CATEGORY_CHARS)?;
+    }
     let days = query.days.unwrap_or(state.config.retention_days);
     if days == 0 || days > 3650 {
         return Err(Error::BadRequest("days must be between 1 and 3650".into()));

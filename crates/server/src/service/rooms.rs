@@ -1,7 +1,7 @@
 //! Rooms: group conversations whose owner manages the members.
 
 use herald_protocol::{
-    validate_username, ConversationId, CreateRoom, Room, User, MAX_ROOM_MEMBERS,
+    text, validate_username, ConversationId, CreateRoom, Room, User, MAX_ROOM_MEMBERS,
     MAX_ROOM_NAME_CHARS,
 };
 use herald_store::RoomChange;
@@ -10,12 +10,7 @@ use crate::state::AppState;
 use crate::{Error, Result};
 
 pub async fn create(state: &AppState, me: &User, request: CreateRoom) -> Result<Room> {
-    let name = request.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > MAX_ROOM_NAME_CHARS {
-        return Err(Error::BadRequest(format!(
-            "name must be 1-{MAX_ROOM_NAME_CHARS} characters"
-        )));
-    }
+    let name = text::required_line("name", &request.name, MAX_ROOM_NAME_CHARS)?.to_owned();
     if request.members.len() > MAX_ROOM_MEMBERS {
         return Err(Error::BadRequest(format!(
             "a room has at most {MAX_ROOM_MEMBERS} members"
