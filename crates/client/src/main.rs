@@ -33,7 +33,8 @@ fn main() -> ExitCode {
         // The reader of our output went away (`herald list | head`): not an error.
         Err(Error::Terminal(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("{}", cli::error_message(&err, logging_in));
+            // The server's sentence is in it: printed clean, like all output.
+            cli::output::note(cli::error_message(&err, logging_in));
             ExitCode::from(cli::exit_code(&err))
         }
     }

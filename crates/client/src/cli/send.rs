@@ -68,6 +68,9 @@ pub async fn send(ctx: &Context, args: SendArgs) -> Result<()> {
         Some(text) => text.to_string(),
         None => String::new(),
     };
+    // The server takes `\n` line ends only (a lone `\r` rewrites a terminal
+    // line); a report written on Windows is still a report.
+    let content = content.replace("\r\n", "\n");
     let request = SendNotification { content, ..request };
 
     let api = ctx.api()?;
