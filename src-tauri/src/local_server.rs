@@ -30,11 +30,11 @@ impl LocalServer {
     pub async fn start(data_dir: &Path) -> Result<Self, String> {
         let binary = find_server_binary()
             .ok_or("herald-server was not found next to the app or on PATH; build it with `cargo build -p herald-server`")?;
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+        private_dir(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
         let port = pick_port(data_dir).map_err(|e| format!("no free port: {e}"))?;
         let listen = format!("127.0.0.1:{port}");
-        let log = std::fs::File::create(data_dir.join("server.log")).map_err(|e| e.to_string())?;
+        let log = private_log(&data_dir.join("server.log"))
+            .map_err(|e| format!("cannot open the server log: {e}"))?;
         let mut command = Command::new(&binary);
         command
             .arg("--data-dir")
@@ -113,6 +113,33 @@ fn stop_with_this_process(command: &mut Command) {
 #[cfg(not(target_os = "linux"))]
 fn stop_with_this_process(_: &mut Command) {}
 
+/// The server's directory holds its database and the admin password: only this
+/// user may enter it. It is the app's own, so one left wider by an older
+/// version is narrowed too.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// The server's log, readable by this user only (it names files in the data
+/// directory and may hold what users sent); emptied at each start.
+fn private_log(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    // `mode` applies only to a new file; one from an older version may be wider.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
+}
+
 /// The port of the last run if it is still free, else a new free one (saved).
 fn pick_port(data_dir: &Path) -> std::io::Result<u16> {
     let path = data_dir.join(PORT_FILE);
@@ -143,6 +170,26 @@ fn find_server_binary() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_data_dir_and_the_log_are_private_even_when_they_existed() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("app").join("server");
+        private_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        let log = dir.join("server.log");
+        private_log(&log).unwrap();
+        assert_eq!(mode(&log), 0o600);
+
+        // Left by an older version with the umask's modes.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o644)).unwrap();
+        private_dir(&dir).unwrap();
+        private_log(&log).unwrap();
+        assert_eq!((mode(&dir), mode(&log)), (0o700, 0o600));
+    }
 
     #[test]
     fn the_port_is_kept_between_runs_unless_something_else_took_it() {

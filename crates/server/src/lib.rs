@@ -9,6 +9,7 @@ pub mod api;
 mod config;
 mod error;
 pub mod fanout;
+pub mod files;
 mod metrics;
 pub mod service;
 pub mod state;
@@ -83,7 +84,7 @@ impl Server {
         };
         let generated_admin_password = service::accounts::bootstrap_admin(&state).await?;
         if let Some(password) = &generated_admin_password {
-            write_admin_password(&state.config, password)?;
+            files::write_admin_password(&state.config, password)?;
         }
         let mut tasks = started.tasks;
         tasks.push(spawn_purge(state.clone()));
@@ -139,22 +140,6 @@ async fn open_store(database: Database, feed: herald_store::CommitFeed) -> Resul
         }
         Database::Postgres(url) => Arc::new(PostgresStore::open(&url, feed).await?),
     })
-}
-
-/// Keeps a generated admin password where only the server's user can read it.
-fn write_admin_password(config: &Config, password: &str) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::create_dir_all(&config.data_dir)?;
-    let path = config.data_dir.join("admin-password");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&path)?;
-    writeln!(file, "{password}")?;
-    Ok(())
 }
 
 fn spawn_purge(state: AppState) -> JoinHandle<()> {

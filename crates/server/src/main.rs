@@ -1,5 +1,6 @@
 //! `herald-server`: configuration, logging and signals around [`herald_server::serve`].
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -9,8 +10,10 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Diagnostics go to stderr, like the first-start notice below.
     tracing_subscriber::fmt()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
@@ -30,13 +33,10 @@ async fn run(flags: Flags) -> herald_server::Result<()> {
     let listener = TcpListener::bind(config.listen).await.map_err(|e| {
         herald_server::Error::Config(format!("cannot listen on {}: {e}", config.listen))
     })?;
+    herald_server::files::create_private_dir(&config.data_dir)?;
     let server = Server::open(config.clone()).await?;
     if let Some(password) = &server.generated_admin_password {
-        eprintln!(
-            "Created the first user `admin` with password: {password}\n\
-             (also saved to {}; change it after logging in)",
-            config.data_dir.join("admin-password").display()
-        );
+        announce_admin_password(&config, password);
     }
     tracing::info!(
         "listening on http://{} (database: {})",
@@ -46,6 +46,27 @@ async fn run(flags: Flags) -> herald_server::Result<()> {
     server.run(listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Shows a generated admin password to the person who started the server, and
+/// only to them: on a terminal it is printed, but a log (a file, the journal, a
+/// log collector) keeps it long after, readable by whoever reads logs, so
+/// there only the `0600` file that holds it is named.
+fn announce_admin_password(config: &Config, password: &str) {
+    let path = herald_server::files::admin_password_path(config);
+    if std::io::stderr().is_terminal() {
+        eprintln!(
+            "Created the first user `admin` with password: {password}\n\
+             (also saved to {}; change it after logging in)",
+            path.display()
+        );
+    } else {
+        tracing::warn!(
+            "created the first user `admin` with a generated password, saved in {} \
+             (readable only by this user); log in and change it",
+            path.display()
+        );
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what systemd sends).
