@@ -2,7 +2,7 @@
 # Herald's whole test suite: formatting, lints, then every test (unit, integration
 # over real sockets, the kill -9 crash test, the store suite on SQLite and
 # PostgreSQL, a three-node cluster on PostgreSQL + Redis, the CLI against a real
-# server), the
+# server), a schema fuzz run against the OpenAPI document (schemathesis), the
 # desktop UI's unit tests, and the desktop app end to end under Xvfb + D-Bus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test (PostgreSQL and Redis on 127.0.0.1)"
 herald_test_services
 cargo test --workspace --locked
+
+echo "==> OpenAPI conformance (schemathesis against the debug herald-server)"
+# Reuses target/debug/herald-server, which cargo test just built.
+tests/schema/run.sh
 
 echo "==> Desktop app end to end (Xvfb, D-Bus, tauri-driver)"
 if ! command -v tauri-driver >/dev/null && [[ ! -x "$HOME/.cargo/bin/tauri-driver" ]]; then

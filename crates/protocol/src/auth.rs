@@ -56,8 +56,11 @@ pub struct User {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    #[schema(value_type = crate::Username)]
     pub username: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
+    /// Shown to other users; defaults to the username.
     #[serde(default)]
     pub display_name: Option<String>,
 }
@@ -83,7 +86,9 @@ pub struct LoginResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
+    #[schema(value_type = crate::Username)]
     pub username: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
     #[serde(default)]
     pub display_name: Option<String>,
@@ -101,17 +106,21 @@ pub struct UpdateUserRequest {
     pub role: Option<Role>,
     #[serde(default)]
     pub disabled: Option<bool>,
+    /// A new password ends every session and token of the user.
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 256)]
     pub password: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UserSearchQuery {
     /// Matches the start of a username or display name; empty lists everyone.
     #[serde(default)]
     pub q: Option<String>,
     #[serde(default)]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 

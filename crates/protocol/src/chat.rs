@@ -112,27 +112,35 @@ pub struct Conversation {
 pub struct SendMessage {
     /// Username for a direct message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::Username>)]
     pub to: Option<String>,
     /// Room id for a group message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>, minimum = 1)]
     pub room: Option<ConversationId>,
     pub content: String,
     /// Chosen by the sender (1-64 characters, e.g. a UUID). Sending again with
     /// the same `client_id` returns the first message instead of a duplicate.
+    #[schema(min_length = 1)]
     pub client_id: String,
 }
 
 /// `GET /conversations` query.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListConversationsQuery {
-    /// Only the direct conversation with this username (zero or one item).
+    /// Only the direct conversation with this username (zero or one item, so
+    /// a `cursor` changes nothing).
     #[serde(default)]
+    #[param(value_type = Option<crate::Username>)]
     pub peer: Option<String>,
     /// `next_cursor` of the previous page.
     #[serde(default)]
+    #[param(pattern = "^[0-9]{1,18}-[1-9][0-9]{0,17}$")]
     pub cursor: Option<String>,
     #[serde(default)]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -141,26 +149,33 @@ pub struct ListConversationsQuery {
 /// Newest first. With only `after`, the page holds the messages right after it
 /// (for catching up forwards); otherwise the newest ones below `before`.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// Only messages with a smaller id.
     #[serde(default)]
+    #[param(value_type = Option<i64>, minimum = 1)]
     pub before: Option<MessageId>,
-    /// Only messages with a larger id.
+    /// Only messages with a larger id (`0`: from the first message).
     #[serde(default)]
+    #[param(value_type = Option<i64>, minimum = 0)]
     pub after: Option<MessageId>,
     #[serde(default)]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
 /// `GET /messages/sent` and `/messages/received` query.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MessageListQuery {
     /// `next_cursor` of the previous page.
     #[serde(default)]
+    #[param(pattern = "^[1-9][0-9]{0,17}$")]
     pub cursor: Option<String>,
     #[serde(default)]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -169,6 +184,7 @@ pub struct MessageListQuery {
 #[serde(deny_unknown_fields)]
 pub struct ReadConversation {
     /// Every message up to and including this one is read.
+    #[schema(value_type = i64, minimum = 1)]
     pub up_to: MessageId,
 }
 
@@ -176,6 +192,7 @@ pub struct ReadConversation {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteMessages {
+    #[schema(value_type = Vec<i64>, min_items = 1, max_items = 1000)]
     pub ids: Vec<MessageId>,
     /// `true`: remove for every member (only your own messages). `false`: hide
     /// for you only. Absent: your own messages for everyone, others' for you.
@@ -185,6 +202,7 @@ pub struct DeleteMessages {
 
 /// `DELETE /messages/{id}` query.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteMessageQuery {
     /// As in [`DeleteMessages::for_everyone`].
@@ -197,8 +215,9 @@ pub struct DeleteMessageQuery {
 #[serde(deny_unknown_fields)]
 pub struct CreateRoom {
     pub name: String,
-    /// Usernames besides the creator, who is always a member.
+    /// Usernames besides the creator, who is always a member (1,000 in all).
     #[serde(default)]
+    #[schema(value_type = Vec<crate::Username>, max_items = 999)]
     pub members: Vec<String>,
 }
 
@@ -206,6 +225,7 @@ pub struct CreateRoom {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UsernameRequest {
+    #[schema(value_type = crate::Username)]
     pub username: String,
 }
 

@@ -71,15 +71,20 @@ pub struct EventEnvelope {
 
 /// `GET /events` query.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Last cursor the client has seen; absent means "from now".
     #[serde(default)]
+    #[param(value_type = Option<i64>)]
     pub since: Option<Cursor>,
     #[serde(default)]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
-    /// Seconds to wait for an event when none is ready (long-poll), at most 60.
+    /// Seconds to wait for an event when none is ready (long-poll); more than
+    /// 60 waits 60.
     #[serde(default)]
+    #[param(minimum = 0)]
     pub wait: Option<u32>,
 }
 

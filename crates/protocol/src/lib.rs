@@ -77,6 +77,31 @@ impl Counts {
     }
 }
 
+/// OpenAPI pattern of a username (what [`validate_username`] accepts).
+pub const USERNAME_PATTERN: &str = "^[a-z0-9_.-]{1,32}$";
+
+/// A username in the OpenAPI document: 1–32 of `a-z 0-9 _ . -`. Only the
+/// document uses this type; the wire carries plain strings.
+pub struct Username;
+
+impl utoipa::PartialSchema for Username {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("1-32 characters of a-z, 0-9, '_', '.', '-'"))
+            .min_length(Some(1))
+            .max_length(Some(32))
+            .pattern(Some(USERNAME_PATTERN))
+            .into()
+    }
+}
+
+impl ToSchema for Username {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Username".into()
+    }
+}
+
 /// Usernames are what people type in `--to alice,bob`, so they stay short and plain.
 pub fn validate_username(name: &str) -> Result<(), String> {
     let valid_chars = name
@@ -103,6 +128,22 @@ mod tests {
         assert!(validate_username("bob smith").is_err());
         assert!(validate_username(&"a".repeat(33)).is_err());
         assert!(validate_username(&"a".repeat(32)).is_ok());
+    }
+
+    #[test]
+    fn the_username_pattern_says_what_validation_does() {
+        let pattern = regex::Regex::new(USERNAME_PATTERN).unwrap();
+        for name in ["alice", "qa.lead-2_x", "", "Alice", "bob smith", "a\n", "é"] {
+            assert_eq!(
+                pattern.is_match(name),
+                validate_username(name).is_ok(),
+                "{name:?}"
+            );
+        }
+        for len in [32, 33] {
+            let name = "a".repeat(len);
+            assert_eq!(pattern.is_match(&name), validate_username(&name).is_ok());
+        }
     }
 
     #[test]

@@ -65,7 +65,9 @@ pub const MAX_RECIPIENTS: usize = 1_000;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendNotification {
+    /// Usernames (duplicates count once); or `broadcast: true` instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::Username>>, min_items = 1, max_items = 1000)]
     pub to: Option<Vec<String>>,
     #[serde(default)]
     pub broadcast: bool,
@@ -76,7 +78,9 @@ pub struct SendNotification {
     pub link: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    /// 1 (lowest) to 5 (highest); 3 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 5)]
     pub priority: Option<u8>,
     /// Also raise a native desktop popup on the recipients' devices.
     #[serde(default)]
@@ -130,21 +134,26 @@ impl KindFilter {
 
 /// `GET /notifications` query.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListNotificationsQuery {
     #[serde(default)]
     pub status: StatusFilter,
     #[serde(default)]
     pub kind: KindFilter,
+    /// Only this category (exactly as stored).
     #[serde(default)]
     pub category: Option<String>,
     /// `next_cursor` of the previous page.
     #[serde(default)]
+    #[param(pattern = "^[1-9][0-9]{0,17}$")]
     pub cursor: Option<String>,
     #[serde(default)]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// Only notifications from the last `days` days (default: the retention window).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 3650)]
     pub days: Option<u32>,
 }
 
@@ -153,6 +162,7 @@ pub struct ListNotificationsQuery {
 #[serde(deny_unknown_fields)]
 pub struct MarkRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<i64>>, min_items = 1, max_items = 1000)]
     pub ids: Option<Vec<NotificationId>>,
     #[serde(default)]
     pub all: bool,
@@ -164,6 +174,7 @@ pub struct MarkRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteRequest {
+    #[schema(value_type = Vec<i64>, min_items = 1, max_items = 1000)]
     pub ids: Vec<NotificationId>,
 }
 

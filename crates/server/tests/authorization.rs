@@ -860,3 +860,18 @@ async fn a_new_password_closes_the_users_open_websockets() {
     };
     ending_sessions_closes_their_websockets(end, Ends::EveryDevice).await;
 }
+
+#[tokio::test]
+async fn an_admin_may_not_disable_demote_or_delete_itself() {
+    let server = TestServer::spawn().await;
+    let admin = server.admin().await;
+    let me = format!("/api/v1/users/{}", admin.id);
+    for change in [json!({"disabled": true}), json!({"role": "user"})] {
+        admin
+            .patch(&me, change)
+            .await
+            .assert_refused(403, "forbidden");
+    }
+    admin.delete(&me).await.assert_refused(403, "forbidden");
+    assert_eq!(admin.get("/api/v1/me").await.body["role"], "admin");
+}

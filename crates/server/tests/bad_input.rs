@@ -591,3 +591,61 @@ async fn ws_subscribe_beyond_the_head_gets_resync_required() {
     }
     still_answers_ping(&mut ws).await;
 }
+
+#[tokio::test]
+async fn bodies_must_be_json_objects() {
+    let s = scene().await;
+    // serde alone would fill a struct from an array.
+    let not_objects = [
+        json!([["bob"], false, "plan #42"]),
+        json!([null, null]),
+        json!("plan #42"),
+        json!(42),
+    ];
+    let bob = format!("/api/v1/users/{}", s.bob.id);
+    for body in not_objects {
+        let what = format!("send {body}");
+        s.refuses(
+            &what,
+            s.admin.post(SEND, body.clone()),
+            400,
+            "invalid_input",
+        )
+        .await;
+        let what = format!("change bob with {body}");
+        s.refuses(&what, s.admin.patch(&bob, body), 400, "invalid_input")
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn whole_numbers_written_with_a_fraction_are_integers() {
+    let s = scene().await;
+    // JSON (and the OpenAPI document) do not tell 4 from 4.0.
+    let sent = s
+        .admin
+        .post(
+            SEND,
+            json!({"to": ["bob"], "title": "four", "priority": 4.0}),
+        )
+        .await;
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let newest = &s.bob.get("/api/v1/notifications?limit=1").await.body["items"][0];
+    assert_eq!(newest["priority"], 4);
+    let marked = s
+        .bob
+        .post(
+            "/api/v1/notifications/read",
+            json!({"ids": [s.bob_unread as f64]}),
+        )
+        .await;
+    assert_eq!(marked.body, json!({"changed": 1}));
+    let half = json!({"to": ["bob"], "title": "x", "priority": 4.5});
+    s.refuses(
+        "priority 4.5",
+        s.admin.post(SEND, half),
+        400,
+        "invalid_input",
+    )
+    .await;
+}

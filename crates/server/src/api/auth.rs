@@ -12,7 +12,8 @@ use crate::Result;
 /// Create an account (only when the server's registration policy is `open`).
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts",
     request_body = RegisterRequest,
-    responses((status = 201, body = User), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = User), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
     Json(request): Json<RegisterRequest>,
@@ -24,7 +25,8 @@ pub async fn register(
 /// Exchange a password for a session token for one device.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts",
     request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     Json(request): Json<LoginRequest>,
@@ -34,7 +36,7 @@ pub async fn login(
 
 /// End this device's session (its token stops working).
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
-    security(("bearer" = [])), responses((status = 204), (status = 401, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 204)))]
 pub async fn logout(State(state): State<AppState>, Session(me): Session) -> Result<StatusCode> {
     state.store.delete_token(me.user.id, me.token.id).await?;
     state.fanout.revoke(me.user.id, Some(me.token.id));
@@ -43,7 +45,7 @@ pub async fn logout(State(state): State<AppState>, Session(me): Session) -> Resu
 
 /// The caller.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
-    security(("bearer" = [])), responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = User)))]
 pub async fn me(Session(me): Session) -> Json<User> {
     Json(me.user)
 }

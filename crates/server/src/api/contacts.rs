@@ -23,7 +23,7 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts",
     request_body = UsernameRequest, security(("bearer" = [])),
     responses((status = 201, body = Contact), (status = 200, body = Contact),
-              (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 422, body = ErrorBody)))]
 pub async fn add(
     State(state): State<AppState>,
     Session(me): Session,
@@ -40,7 +40,7 @@ pub async fn add(
 
 /// Remove a contact by username.
 #[utoipa::path(delete, path = "/api/v1/contacts/{username}", tag = "contacts",
-    params(("username" = String, Path)), security(("bearer" = [])),
+    params(("username" = herald_protocol::Username, Path)), security(("bearer" = [])),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn remove(
     State(state): State<AppState>,

@@ -15,8 +15,7 @@ use crate::Result;
 /// count and last message.
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "chat",
     params(ListConversationsQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<Conversation>), (status = 400, body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Page<Conversation>), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Session(me): Session,
@@ -28,8 +27,7 @@ pub async fn list(
 /// History, newest first; `before`/`after` are message ids (exclusive).
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "chat",
     params(("id" = i64, Path), HistoryQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<Message>), (status = 400, body = ErrorBody),
-              (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Page<Message>), (status = 404, body = ErrorBody)))]
 pub async fn messages(
     State(state): State<AppState>,
     Session(me): Session,

@@ -1,12 +1,18 @@
 //! Request extractors whose failures answer in Herald's error shape.
 
+use std::marker::PhantomData;
+
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use herald_protocol::{Role, TokenKind};
 use herald_store::Principal;
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::Deserializer;
+use serde_json::Value;
 
 use crate::service::accounts;
 use crate::state::AppState;
@@ -14,9 +20,105 @@ use crate::Error;
 
 /// JSON body; malformed, mistyped, unknown-field and oversized bodies become
 /// `{"error":…}` answers.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(Error))]
+///
+/// Two readings differ from serde's and follow JSON's (and so the OpenAPI
+/// document's): a body must be an object (serde would also fill a struct from
+/// an array, `[null, null]`), and a whole number written with a fraction
+/// (`274.0`) is that integer. The second costs a second parse, paid only by a
+/// body that failed the first.
 pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Error> {
+        if !is_json(request.headers()) {
+            return Err(Error::UnsupportedMediaType(
+                "send the body as JSON with Content-Type: application/json".into(),
+            ));
+        }
+        let bytes =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|rejection| match rejection.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+                    _ => Error::BadRequest(rejection.body_text()),
+                })?;
+        match axum::Json::<Object<T>>::from_bytes(&bytes) {
+            Ok(axum::Json(Object(value))) => Ok(Json(value)),
+            Err(rejection) => {
+                let whole = serde_json::from_slice::<Value>(&bytes)
+                    .ok()
+                    .and_then(integral_floats_as_integers);
+                match whole.map(serde_json::from_value::<Object<T>>) {
+                    Some(Ok(Object(value))) => Ok(Json(value)),
+                    _ => Err(rejection.into()),
+                }
+            }
+        }
+    }
+}
+
+/// `application/json` or any `application/*+json`, as `axum::Json` accepts.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(content_type) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    let essence = essence.to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// `value` with every whole-number float (`2.0`) as an integer, or `None` when
+/// it has none (then it would fail the same way again).
+fn integral_floats_as_integers(mut value: Value) -> Option<Value> {
+    fn walk(value: &mut Value, changed: &mut bool) {
+        match value {
+            Value::Number(n) if n.is_f64() => {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                // Beyond 2^53 a float no longer names one integer.
+                if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+                    *value = Value::from(f as i64);
+                    *changed = true;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, changed)),
+            Value::Object(map) => map.values_mut().for_each(|v| walk(v, changed)),
+            _ => {}
+        }
+    }
+    let mut changed = false;
+    walk(&mut value, &mut changed);
+    changed.then_some(value)
+}
+
+/// A `T` read only from a JSON object.
+struct Object<T>(T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: serde::Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = Object<T>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let value = T::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Object(value))
+            }
+        }
+
+        deserializer.deserialize_map(ObjectVisitor(PhantomData))
+    }
+}
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {

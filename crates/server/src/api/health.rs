@@ -9,14 +9,16 @@ use crate::Result;
 
 /// `ok` when the server can read its store.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, body = String), (status = 500)))]
+    responses((status = 200, body = String, content_type = "text/plain")))]
 pub async fn healthz(State(state): State<AppState>) -> Result<&'static str> {
     state.store.stream_bounds().await?;
     Ok("ok")
 }
 
 /// Prometheus text format.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, body = String)))]
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, body = String,
+               content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(

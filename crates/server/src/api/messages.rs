@@ -18,8 +18,8 @@ use crate::Result;
 #[utoipa::path(post, path = "/api/v1/messages", tag = "chat",
     request_body = SendMessage, security(("bearer" = [])),
     responses((status = 201, body = Message), (status = 200, body = Message),
-              (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn send(
     State(state): State<AppState>,
     Session(me): Session,
@@ -67,7 +67,7 @@ pub async fn delete_many(
 /// Messages the caller sent, newest first, across conversations.
 #[utoipa::path(get, path = "/api/v1/messages/sent", tag = "chat",
     params(MessageListQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<Message>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Page<Message>)))]
 pub async fn sent(
     State(state): State<AppState>,
     Session(me): Session,
@@ -81,7 +81,7 @@ pub async fn sent(
 /// Messages others sent in the caller's conversations, newest first.
 #[utoipa::path(get, path = "/api/v1/messages/received", tag = "chat",
     params(MessageListQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<Message>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Page<Message>)))]
 pub async fn received(
     State(state): State<AppState>,
     Session(me): Session,

@@ -15,8 +15,8 @@ use crate::Result;
 /// Send to named users or (admins) broadcast. 201 means it is durable.
 #[utoipa::path(post, path = "/api/v1/notifications", tag = "notifications",
     request_body = SendNotification, security(("bearer" = [])),
-    responses((status = 201, body = SendResult), (status = 400, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = SendResult), (status = 422, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
 pub async fn send(
     State(state): State<AppState>,
     Sender(sender): Sender,
@@ -29,7 +29,7 @@ pub async fn send(
 /// The caller's notifications, newest first.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
     params(ListNotificationsQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<Notification>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Page<Notification>)))]
 pub async fn list(
     State(state): State<AppState>,
     Session(me): Session,

@@ -13,8 +13,7 @@ use crate::Result;
 /// Create a room owned by the caller, with the named members.
 #[utoipa::path(post, path = "/api/v1/rooms", tag = "chat",
     request_body = CreateRoom, security(("bearer" = [])),
-    responses((status = 201, body = Room), (status = 400, body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Room), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Session(me): Session,
@@ -48,7 +47,8 @@ pub async fn add_member(
 
 /// The owner removes a member, or a member leaves (their own username).
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}/members/{username}", tag = "chat",
-    params(("id" = i64, Path), ("username" = String, Path)), security(("bearer" = [])),
+    params(("id" = i64, Path), ("username" = herald_protocol::Username, Path)),
+    security(("bearer" = [])),
     responses((status = 200, body = Room), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 pub async fn remove_member(

@@ -13,7 +13,7 @@ use crate::{Error, Result};
 
 /// Create a send-only token; its secret is in this answer only.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateTokenRequest,
-    security(("bearer" = [])), responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 201, body = CreatedToken)))]
 pub async fn create(
     State(state): State<AppState>,
     Session(me): Session,

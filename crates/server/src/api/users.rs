@@ -15,7 +15,7 @@ use crate::Result;
 /// Users whose username or display name starts with `q`, each saying whether
 /// they are the caller's contact.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserSearchQuery),
-    security(("bearer" = [])), responses((status = 200, body = [FoundUser]), (status = 401, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = [FoundUser])))]
 pub async fn search(
     State(state): State<AppState>,
     Session(me): Session,
@@ -35,7 +35,7 @@ pub async fn search(
 /// Admin: create a user.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUserRequest,
     security(("bearer" = [])),
-    responses((status = 201, body = User), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = User), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     _admin: Admin,
@@ -49,7 +49,7 @@ pub async fn create(
 /// new password ends all of the user's sessions.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUserRequest,
     params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Admin(admin): Admin,

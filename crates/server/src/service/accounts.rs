@@ -110,7 +110,7 @@ pub async fn update_user(
 ) -> Result<User> {
     let demotes_self = request.role.is_some_and(|r| r != Role::Admin);
     if id == admin.user.id && (request.disabled == Some(true) || demotes_self) {
-        return Err(Error::BadRequest(
+        return Err(Error::Forbidden(
             "you cannot disable or demote your own account".into(),
         ));
     }
@@ -145,7 +145,7 @@ pub async fn update_user(
 
 pub async fn delete_user(state: &AppState, admin: &Principal, id: i64) -> Result<()> {
     if id == admin.user.id {
-        return Err(Error::BadRequest(
+        return Err(Error::Forbidden(
             "you cannot delete your own account".into(),
         ));
     }

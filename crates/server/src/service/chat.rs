@@ -12,7 +12,7 @@ use herald_store::{
     NewMessage, Sent,
 };
 
-use super::notifications::{checked_ids, id_cursor, page_limit};
+use super::notifications::{checked_ids, cursor_number, id_cursor, page_limit};
 use crate::state::AppState;
 use crate::{Error, Result};
 
@@ -32,7 +32,7 @@ pub async fn send(state: &AppState, me: &User, request: SendMessage) -> Result<S
         (Some(to), None) => {
             validate_username(&to).map_err(Error::BadRequest)?;
             if to == me.username {
-                return Err(Error::BadRequest("you cannot message yourself".into()));
+                return Err(Error::Forbidden("you cannot message yourself".into()));
             }
             MessageTarget::User(to)
         }
@@ -61,12 +61,21 @@ pub async fn conversations(
     query: ListConversationsQuery,
 ) -> Result<Page<Conversation>> {
     let limit = page_limit(query.limit)?;
+    let after = query
+        .cursor
+        .map(|c| {
+            // `time-id`, both plain digits (`^[0-9]{1,18}-[1-9][0-9]{0,17}$`).
+            let digits = c.split_once('-').is_some_and(|(time, id)| {
+                cursor_number(time).is_some() && id_cursor(Some(id.to_owned())).is_ok()
+            });
+            digits
+                .then(|| c.parse::<ConversationCursor>().ok())
+                .flatten()
+                .ok_or_else(|| Error::BadRequest(format!("invalid cursor {c:?}")))
+        })
+        .transpose()?;
     let filter = match query.peer {
-        Some(_) if query.cursor.is_some() => {
-            return Err(Error::BadRequest(
-                "`peer` names one conversation: it takes no `cursor`".into(),
-            ))
-        }
+        // One conversation is one page: a cursor has nothing to continue.
         Some(peer) => {
             validate_username(&peer).map_err(Error::BadRequest)?;
             // Disabled peers still have their history, so any account counts.
@@ -77,16 +86,7 @@ pub async fn conversations(
                 .ok_or_else(|| Error::UnknownUsers(vec![peer]))?;
             ConversationFilter::Peer(record.user.id)
         }
-        None => {
-            let after = query
-                .cursor
-                .map(|c| {
-                    c.parse::<ConversationCursor>()
-                        .map_err(|()| Error::BadRequest(format!("invalid cursor {c:?}")))
-                })
-                .transpose()?;
-            ConversationFilter::Page { after, limit }
-        }
+        None => ConversationFilter::Page { after, limit },
     };
     Ok(state.store.conversations(me.id, filter).await?)
 }

@@ -26,7 +26,7 @@ pub async fn list(state: &AppState, me: &User) -> Result<Vec<Contact>> {
 pub async fn add(state: &AppState, me: &User, username: &str) -> Result<(Contact, bool)> {
     validate_username(username).map_err(Error::BadRequest)?;
     if username == me.username {
-        return Err(Error::BadRequest(
+        return Err(Error::Forbidden(
             "you cannot add yourself as a contact".into(),
         ));
     }

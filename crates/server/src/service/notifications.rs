@@ -165,16 +165,23 @@ pub async fn list(
     Ok(state.store.list_notifications(user_id, filter).await?)
 }
 
-/// The id an id-ordered list continues below (its `next_cursor`).
+/// The id an id-ordered list continues below (its `next_cursor`): a positive
+/// number of at most 18 digits, as the OpenAPI document says (`^[1-9][0-9]{0,17}$`).
 pub fn id_cursor(cursor: Option<String>) -> Result<Option<i64>> {
     cursor
         .map(|c| {
-            c.parse::<i64>()
-                .ok()
-                .filter(|id| *id > 0)
+            cursor_number(&c)
+                .filter(|id| *id > 0 && !c.starts_with('0'))
                 .ok_or_else(|| Error::BadRequest(format!("invalid cursor {c:?}")))
         })
         .transpose()
+}
+
+/// 1 to 18 ASCII digits (every id and time fits, and no sign or overflow
+/// needs explaining), else `None`.
+pub fn cursor_number(text: &str) -> Option<i64> {
+    let digits = (1..=18).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| text.parse().ok()).flatten()
 }
 
 /// `limit` within 1..=200, 50 when absent.

@@ -11,9 +11,11 @@ use crate::{Error, Result};
 
 pub async fn create(state: &AppState, me: &User, request: CreateRoom) -> Result<Room> {
     let name = text::required_line("name", &request.name, MAX_ROOM_NAME_CHARS)?.to_owned();
-    if request.members.len() > MAX_ROOM_MEMBERS {
+    // The creator is the last of them.
+    if request.members.len() >= MAX_ROOM_MEMBERS {
         return Err(Error::BadRequest(format!(
-            "a room has at most {MAX_ROOM_MEMBERS} members"
+            "a room has at most {MAX_ROOM_MEMBERS} members: name at most {} besides you",
+            MAX_ROOM_MEMBERS - 1
         )));
     }
     for member in &request.members {

@@ -27,9 +27,14 @@ const WRITE_BUFFER_BYTES: usize = 16 * 1024;
 
 /// Upgrades to a WebSocket. With an `Authorization` header the token is checked
 /// here (401 before upgrading); without one, the first frame must be `auth`.
+/// A request that is not a WebSocket upgrade gets 400 (as plain text).
 #[utoipa::path(get, path = "/api/v1/ws", tag = "events",
     responses((status = 101, description = "switching to the WebSocket protocol"),
-              (status = 401, body = herald_protocol::ErrorBody)))]
+              (status = 400, description = "not a WebSocket upgrade request", body = String,
+               content_type = "text/plain"),
+              (status = 401, body = herald_protocol::ErrorBody),
+              (status = 403, body = herald_protocol::ErrorBody),
+              (status = 429, body = herald_protocol::ErrorBody)))]
 pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
