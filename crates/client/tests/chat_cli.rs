@@ -1,46 +1,11 @@
 //! `herald chat` and `herald contacts` against a real in-process server: what a
 //! person types and what they see.
 
-use std::time::Duration;
-
 use herald_protocol::{Contact, Message};
-use herald_testkit::{TestServer, TestUser};
+use herald_testkit::TestServer;
 
-/// What a finished command printed, and how it exited.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `herald` as `user` (token from the environment, no saved login).
-async fn herald(server: &TestServer, user: &TestUser, args: &[&str]) -> Run {
-    let config = tempfile::tempdir().expect("temp config dir");
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(args)
-        .env("HERALD_CONFIG_DIR", config.path())
-        .env("HERALD_SERVER", server.url())
-        .env("HERALD_TOKEN", &user.token)
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(60), output)
-        .await
-        .expect("herald finishes within a minute")
-        .expect("herald runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
-    }
-}
-
-impl Run {
-    fn ok(self) -> String {
-        assert_eq!(self.code, 0, "command failed: {self:?}");
-        self.stdout
-    }
-}
+mod herald_cli;
+use herald_cli::herald;
 
 #[tokio::test]
 async fn chat_send_then_history_shows_the_conversation_oldest_first() {

@@ -11,6 +11,9 @@ use herald_store::{Audience, MessageTarget, NewMessage, NewNotification, UserCha
 use herald_testkit::{TestServer, TestUser};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+mod herald_cli;
+use herald_cli::herald;
+
 /// An OSC 52 clipboard write, a screen clear, a carriage return that rewrites
 /// the line, a one-byte CSI and a right-to-left override.
 const TITLE: &str = "plan #42 \u{1b}]52;c;ZWNobyBoaQ==\u{7} done\u{1b}[2J";
@@ -18,23 +21,10 @@ const CONTENT: &str = "3 failed\r\u{1b}[1Aall green \u{9b}2J";
 const MESSAGE: &str = "see \u{1b}[8mhidden\u{202e}txt.exe";
 
 /// Runs `herald` as `user` and returns (stdout, stderr), asserting success.
-async fn herald(server: &TestServer, user: &TestUser, args: &[&str]) -> (String, String) {
-    let config = tempfile::tempdir().expect("temp config dir");
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(args)
-        .env("HERALD_CONFIG_DIR", config.path())
-        .env("HERALD_SERVER", server.url())
-        .env("HERALD_TOKEN", &user.token)
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(60), output)
-        .await
-        .expect("herald finishes within a minute")
-        .expect("herald runs");
-    let stdout = String::from_utf8(output.stdout).expect("utf-8 stdout");
-    let stderr = String::from_utf8(output.stderr).expect("utf-8 stderr");
-    assert!(output.status.success(), "herald {args:?}: {stderr}");
-    (stdout, stderr)
+async fn herald_ok(server: &TestServer, user: &TestUser, args: &[&str]) -> (String, String) {
+    let run = herald(server, user, args).await;
+    assert_eq!(run.code, 0, "herald {args:?}: {run:?}");
+    (run.stdout, run.stderr)
 }
 
 /// The next line of a running command's output, within a failure bound.
@@ -104,11 +94,11 @@ async fn stored_control_sequences_are_printed_as_visible_escapes() {
         .expect("renamed");
     store_hostile_text(&server, &alice).await;
 
-    let (list, _) = herald(&server, &bob, &["list"]).await;
+    let (list, _) = herald_ok(&server, &bob, &["list"]).await;
     assert_clean("list", &list);
     assert!(list.contains(r"\u{1b}]52;c;"), "{list}");
 
-    let (json, _) = herald(&server, &bob, &["list", "--json"]).await;
+    let (json, _) = herald_ok(&server, &bob, &["list", "--json"]).await;
     assert_clean("list --json", &json);
     let listed: herald_protocol::Notification =
         serde_json::from_str(json.trim()).expect("one notification as JSON");
@@ -121,17 +111,17 @@ async fn stored_control_sequences_are_printed_as_visible_escapes() {
         &["chat", "ls"],
         &["contacts", "ls"],
     ] {
-        let (out, err) = herald(&server, &bob, args).await;
+        let (out, err) = herald_ok(&server, &bob, args).await;
         assert_clean(&format!("{args:?}"), &out);
         assert_clean(&format!("{args:?} on stderr"), &err);
     }
-    let (history, _) = herald(&server, &bob, &["chat", "history", "alice"]).await;
+    let (history, _) = herald_ok(&server, &bob, &["chat", "history", "alice"]).await;
     assert!(
         history.contains(r"see \u{1b}[8mhidden\u{202e}txt.exe"),
         "{history}"
     );
 
-    let (users, _) = herald(&server, &admin, &["admin", "user", "list"]).await;
+    let (users, _) = herald_ok(&server, &admin, &["admin", "user", "list"]).await;
     assert_clean("admin user list", &users);
     assert!(users.contains(r"Alice\u{1b}[8m"), "{users}");
 }

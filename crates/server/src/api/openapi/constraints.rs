@@ -234,6 +234,16 @@ mod tests {
         strings
     }
 
+    /// The parameter `name` of `GET path`.
+    fn query_param<'a>(doc: &'a Value, path: &str, name: &str) -> &'a Value {
+        let params = doc["paths"][path]["get"]["parameters"].as_array();
+        params
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("GET {path} has no {name}"))
+    }
+
     #[test]
     fn every_text_field_in_a_request_has_a_length_limit() {
         let doc = spec();
@@ -262,12 +272,7 @@ mod tests {
             title["pattern"],
             herald_protocol::text::REQUIRED_LINE_PATTERN
         );
-        let q = doc["paths"]["/api/v1/users"]["get"]["parameters"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == "q")
-            .unwrap();
+        let q = query_param(&doc, "/api/v1/users", "q");
         assert_eq!(q["schema"]["maxLength"], herald_protocol::MAX_SEARCH_CHARS);
     }
 
@@ -289,12 +294,7 @@ mod tests {
         assert_eq!(ids["maxItems"], herald_protocol::MAX_IDS_PER_REQUEST);
         let members = &schemas["CreateRoom"]["properties"]["members"];
         assert_eq!(members["maxItems"], herald_protocol::MAX_ROOM_MEMBERS - 1);
-        let limit = doc["paths"]["/api/v1/notifications"]["get"]["parameters"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == "limit")
-            .unwrap();
+        let limit = query_param(&doc, "/api/v1/notifications", "limit");
         assert_eq!(limit["schema"]["maximum"], herald_protocol::MAX_PAGE_LIMIT);
     }
 }
