@@ -23,7 +23,7 @@ fi
 
 echo "==> Starting herald-server on http://$listen (data in $data_dir)"
 if [[ ! -s "$data_dir/herald.db" ]]; then
-  echo "    First start: the admin password is printed below and saved to $data_dir/admin-password"
+  echo "    First start: the admin password is saved to $data_dir/admin-password (and printed below on a terminal)"
 fi
 cat <<TXT
     Connect from another terminal:

@@ -637,9 +637,8 @@ impl Client {
     pub async fn send_message(&self, to: Recipient, content: &str) -> Result<ChatMessage> {
         // The server's rules, checked before the outbox takes a message it
         // would refuse on every retry.
-        text::multi_line("message", content, MAX_MESSAGE_CHARS)
-            .and_then(|()| text::not_blank("message", content))
-            .map_err(|e| Error::Usage(e.to_string()))?;
+        text::multi_line("message", content, MAX_MESSAGE_CHARS)?;
+        text::not_blank("message", content)?;
         let me = self.shared().me();
         let content = content.to_string();
         let client_id = new_client_id();

@@ -146,3 +146,11 @@ pub(crate) fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     }
     current.to_string()
 }
+
+/// Text the server would refuse (a control character, too long) is the
+/// caller's to fix; nothing was sent.
+impl From<herald_protocol::text::TextError> for Error {
+    fn from(error: herald_protocol::text::TextError) -> Self {
+        Error::Usage(error.to_string())
+    }
+}

@@ -4,7 +4,10 @@ use std::io::Read;
 
 use clap::{ArgGroup, Args};
 use herald_client::{Error, Result};
-use herald_protocol::{validate_username, SendNotification};
+use herald_protocol::{
+    text, validate_username, SendNotification, MAX_CATEGORY_CHARS, MAX_CONTENT_CHARS,
+    MAX_LINK_CHARS, MAX_TITLE_CHARS,
+};
 
 use super::{output, Context};
 
@@ -72,6 +75,7 @@ pub async fn send(ctx: &Context, args: SendArgs) -> Result<()> {
     // line); a report written on Windows is still a report.
     let content = content.replace("\r\n", "\n");
     let request = SendNotification { content, ..request };
+    check_text(&request)?;
 
     let api = ctx.api()?;
     let result = api.send(&request).await?;
@@ -117,6 +121,20 @@ fn build_request(to: Vec<String>, broadcast: bool, title: &str) -> Result<SendNo
     })
 }
 
+/// The server's text rules, checked here so a stray escape in a title or a
+/// report fails as a usage error (exit 2) before anything is sent.
+fn check_text(request: &SendNotification) -> Result<()> {
+    text::required_line("--title", &request.title, MAX_TITLE_CHARS)?;
+    text::multi_line("--content", &request.content, MAX_CONTENT_CHARS)?;
+    if let Some(category) = &request.category {
+        text::single_line("--category", category, MAX_CATEGORY_CHARS)?;
+    }
+    if let Some(link) = &request.link {
+        text::link("--link", link, MAX_LINK_CHARS)?;
+    }
+    Ok(())
+}
+
 fn read_stdin() -> Result<String> {
     let mut content = String::new();
     std::io::stdin()
@@ -145,5 +163,28 @@ mod tests {
         let req = build_request(vec![], true, "t").unwrap();
         assert_eq!(req.to, None);
         assert!(req.broadcast);
+    }
+
+    #[test]
+    fn text_the_server_would_refuse_is_a_usage_error() {
+        let base = build_request(vec!["bob".into()], false, "plan #42").unwrap();
+        assert!(check_text(&base).is_ok());
+        let report = SendNotification {
+            content: "line 1\n\tline 2".into(),
+            ..base.clone()
+        };
+        assert!(check_text(&report).is_ok());
+        let escape = SendNotification {
+            title: "plan \u{1b}[2J".into(),
+            ..base.clone()
+        };
+        let err = check_text(&escape).unwrap_err();
+        assert!(matches!(err, Error::Usage(_)), "{err:?}");
+        assert!(err.to_string().contains("--title"), "{err}");
+        let link = SendNotification {
+            link: Some("javascript:alert(1)".into()),
+            ..base
+        };
+        assert!(matches!(check_text(&link), Err(Error::Usage(_))));
     }
 }
