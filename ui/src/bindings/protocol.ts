@@ -156,9 +156,11 @@ export interface SendNotification {
   link?: string | null;
   /** `false` makes a desktop push ephemeral: delivered to connected devices, never stored. */
   persist?: boolean;
+  /** 1 (lowest) to 5 (highest); 3 when absent. */
   priority?: number | null;
   title: string;
-  to?: string[] | null;
+  /** Usernames (duplicates count once); or `broadcast: true` instead. */
+  to?: Username[] | null;
 }
 
 export type StatusFilter = "unread" | "read" | "all";
@@ -172,5 +174,8 @@ export interface User {
   role: Role;
   username: string;
 }
+
+/** 1-32 characters of a-z, 0-9, '_', '.', '-' */
+export type Username = string;
 
 export type i64 = number;
