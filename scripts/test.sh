@@ -3,7 +3,8 @@
 # over real sockets, the kill -9 crash test, the store suite on SQLite and
 # PostgreSQL, a three-node cluster on PostgreSQL + Redis, the CLI against a real
 # server), a schema fuzz run against the OpenAPI document (schemathesis), the
-# desktop UI's unit tests, and the desktop app end to end under Xvfb + D-Bus.
+# desktop UI's unit tests, the desktop app end to end under Xvfb + D-Bus, and the
+# Debian packages (built from the same debug binaries, installed, upgraded, purged).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -30,5 +31,9 @@ if ! command -v tauri-driver >/dev/null && [[ ! -x "$HOME/.cargo/bin/tauri-drive
   echo "    installing tauri-driver"
   cargo install tauri-driver --version '^2' --locked --quiet
 fi
-cargo build --locked -p herald-desktop -p herald-server
+# With the CLI too, in one invocation: the packages below reuse this very build.
+cargo build --locked -p herald-desktop -p herald-server -p herald-client
 tests/desktop/run.sh
+
+echo "==> Debian packages: lintian, install, smoke test, upgrade, purge"
+tests/packages/run.sh

@@ -2,6 +2,7 @@
 //! 127.0.0.1 with its embedded SQLite database in the app's data dir, for a
 //! single-machine setup. The server is stopped when the app quits.
 
+use std::ffi::OsString;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -29,7 +30,7 @@ impl LocalServer {
     /// written its admin password, so an open port is not enough.
     pub async fn start(data_dir: &Path) -> Result<Self, String> {
         let binary = find_server_binary()
-            .ok_or("herald-server was not found next to the app or on PATH; build it with `cargo build -p herald-server`")?;
+            .ok_or("herald-server was not found in /usr/lib/herald-desktop, next to the app or on PATH; build it with `cargo build -p herald-server`")?;
         private_dir(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
         let port = pick_port(data_dir).map_err(|e| format!("no free port: {e}"))?;
         let listen = format!("127.0.0.1:{port}");
@@ -155,16 +156,28 @@ fn pick_port(data_dir: &Path) -> std::io::Result<u16> {
 }
 
 fn find_server_binary() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    server_binary_for(exe.parent()?, std::env::var_os("PATH"))
+}
+
+/// The first `herald-server` of: the package's private copy (the .deb puts it in
+/// /usr/lib/herald-desktop/, off /usr/bin, so the herald-server package installs
+/// beside it), the one next to the app (a cargo build's target dir), then PATH's.
+fn server_binary_for(app_dir: &Path, path: Option<OsString>) -> Option<PathBuf> {
     let name = format!("herald-server{}", std::env::consts::EXE_SUFFIX);
-    let beside = std::env::current_exe().ok()?.parent()?.join(&name);
-    if beside.is_file() {
-        return Some(beside);
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(&name))
-            .find(|p| p.is_file())
-    })
+    let packaged = app_dir
+        .parent()
+        .map(|prefix| prefix.join("lib/herald-desktop").join(&name));
+    let beside = app_dir.join(&name);
+    let on_path = path
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(&name));
+    packaged
+        .into_iter()
+        .chain([beside])
+        .chain(on_path)
+        .find(|p| p.is_file())
 }
 
 #[cfg(test)]
@@ -203,5 +216,48 @@ mod tests {
             std::fs::read_to_string(dir.path().join(PORT_FILE)).unwrap(),
             second.to_string()
         );
+    }
+
+    /// A fake installation under `root`: a file at each path.
+    fn install(root: &Path, paths: &[&str]) {
+        for path in paths {
+            let file = root.join(path);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, "").unwrap();
+        }
+    }
+
+    #[test]
+    fn the_packaged_app_starts_its_own_server_before_the_server_package_or_path() {
+        let root = tempfile::tempdir().unwrap();
+        let usr = root.path().join("usr");
+        install(
+            &usr,
+            &[
+                "bin/herald-desktop",
+                "bin/herald-server",
+                "lib/herald-desktop/herald-server",
+                "local/bin/herald-server",
+            ],
+        );
+        let path = std::env::join_paths([usr.join("local/bin")]).unwrap();
+        assert_eq!(
+            server_binary_for(&usr.join("bin"), Some(path)),
+            Some(usr.join("lib/herald-desktop/herald-server"))
+        );
+    }
+
+    #[test]
+    fn a_built_app_finds_the_server_beside_it_else_on_path() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("target");
+        install(&target, &["debug/herald-desktop", "other/herald-server"]);
+        let path = std::env::join_paths([target.join("other")]).unwrap();
+        let found = server_binary_for(&target.join("debug"), Some(path.clone()));
+        assert_eq!(found, Some(target.join("other/herald-server")));
+        install(&target, &["debug/herald-server"]);
+        let found = server_binary_for(&target.join("debug"), Some(path));
+        assert_eq!(found, Some(target.join("debug/herald-server")));
+        assert_eq!(server_binary_for(&root.path().join("none"), None), None);
     }
 }
