@@ -5,40 +5,24 @@
 use herald_client::{
     ChatMessage, ConversationSummary, MessageHit, NotificationFilter, NotificationHit, Recipient,
 };
+use herald_desktop_core::ipc::SettingsView;
+use herald_desktop_core::popup_policy::PopupSettings;
+use herald_desktop_core::session::SessionInfo;
 use herald_protocol::{
     Contact, ConversationId, Counts, FoundUser, KindFilter, MessageId, Notification,
     NotificationId, StatusFilter,
 };
-use serde::Serialize;
 use tauri::{AppHandle, State};
 use tauri_plugin_autostart::ManagerExt;
-use tauri_plugin_opener::OpenerExt;
 
-use crate::popup_policy::PopupSettings;
-use crate::secrets::SecretStorage;
 use crate::state::AppState;
+use crate::window::open_web_link;
 
 /// An error as the window shows it.
 type CmdResult<T> = Result<T, String>;
 
 fn text(e: impl std::fmt::Display) -> String {
     e.to_string()
-}
-
-/// Who is signed in where, and how the token is kept.
-#[derive(Debug, Clone, Serialize)]
-pub struct SessionInfo {
-    pub signed_in: bool,
-    pub username: Option<String>,
-    pub display_name: Option<String>,
-    pub server: Option<String>,
-    pub storage: SecretStorage,
-    pub online: bool,
-    /// Why the app is offline, if it is.
-    pub offline_reason: Option<String>,
-    pub local_server: bool,
-    /// Set when an unattended or saved login failed, or the server refused the token.
-    pub login_error: Option<String>,
 }
 
 #[tauri::command]
@@ -55,7 +39,7 @@ pub async fn login(
     password: String,
 ) -> CmdResult<SessionInfo> {
     state
-        .login(&app, &server, &username, &password, false)
+        .login(&app, &server, &username, &password)
         .await
         .map_err(text)?;
     Ok(state.session_info())
@@ -92,7 +76,7 @@ pub async fn list_notifications(
         limit,
         ..Default::default()
     };
-    state.client.list(filter).await.map_err(text)
+    state.session.client().list(filter).await.map_err(text)
 }
 
 /// Local full-text search over the cache.
@@ -102,27 +86,37 @@ pub async fn search(
     query: String,
     limit: u32,
 ) -> CmdResult<Vec<NotificationHit>> {
-    state.client.search(&query, limit).await.map_err(text)
+    state
+        .session
+        .client()
+        .search(&query, limit)
+        .await
+        .map_err(text)
 }
 
 #[tauri::command]
 pub async fn counts(state: State<'_, AppState>) -> CmdResult<Counts> {
-    state.client.counts().await.map_err(text)
+    state.session.client().counts().await.map_err(text)
 }
 
 #[tauri::command]
 pub async fn mark_read(state: State<'_, AppState>, ids: Vec<NotificationId>) -> CmdResult<()> {
-    state.client.mark_read(&ids).await.map_err(text)
+    state.session.client().mark_read(&ids).await.map_err(text)
 }
 
 #[tauri::command]
 pub async fn mark_unread(state: State<'_, AppState>, ids: Vec<NotificationId>) -> CmdResult<()> {
-    state.client.mark_unread(&ids).await.map_err(text)
+    state.session.client().mark_unread(&ids).await.map_err(text)
 }
 
 #[tauri::command]
 pub async fn mark_all_read(state: State<'_, AppState>, kind: KindFilter) -> CmdResult<()> {
-    state.client.mark_all_read(kind).await.map_err(text)
+    state
+        .session
+        .client()
+        .mark_all_read(kind)
+        .await
+        .map_err(text)
 }
 
 #[tauri::command]
@@ -130,29 +124,12 @@ pub async fn delete_notifications(
     state: State<'_, AppState>,
     ids: Vec<NotificationId>,
 ) -> CmdResult<()> {
-    state.client.delete(&ids).await.map_err(text)
+    state.session.client().delete(&ids).await.map_err(text)
 }
 
 #[tauri::command]
 pub fn open_link(app: AppHandle, url: String) -> CmdResult<()> {
     open_web_link(&app, &url)
-}
-
-/// Opens an http(s) link in the default browser. Anything else is refused: a
-/// `file:` or custom-scheme link in a notification must not run programs here.
-pub fn open_web_link(app: &AppHandle, url: &str) -> CmdResult<()> {
-    let lower = url.to_ascii_lowercase();
-    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
-        return Err(format!("not a web link: {url}"));
-    }
-    app.opener().open_url(url, None::<&str>).map_err(text)
-}
-
-/// Settings → Notifications and Settings → General.
-#[derive(Debug, Clone, Serialize)]
-pub struct SettingsView {
-    pub popups: PopupSettings,
-    pub autostart: bool,
 }
 
 #[tauri::command]
@@ -186,7 +163,7 @@ pub fn set_autostart(app: AppHandle, enabled: bool) -> CmdResult<bool> {
 /// The conversation list, most recent first.
 #[tauri::command]
 pub async fn conversations(state: State<'_, AppState>) -> CmdResult<Vec<ConversationSummary>> {
-    state.client.conversations().await.map_err(text)
+    state.session.client().conversations().await.map_err(text)
 }
 
 #[tauri::command]
@@ -194,7 +171,7 @@ pub async fn conversation(
     state: State<'_, AppState>,
     id: ConversationId,
 ) -> CmdResult<Option<ConversationSummary>> {
-    state.client.conversation(id).await.map_err(text)
+    state.session.client().conversation(id).await.map_err(text)
 }
 
 /// Newest first, older than `before` (scroll-back paging).
@@ -205,7 +182,7 @@ pub async fn history(
     before: Option<MessageId>,
     limit: u32,
 ) -> CmdResult<Vec<ChatMessage>> {
-    let client = &state.client;
+    let client = state.session.client();
     client
         .history(conversation_id, before, limit)
         .await
@@ -221,7 +198,8 @@ pub async fn send_to_conversation(
 ) -> CmdResult<ChatMessage> {
     let to = Recipient::Conversation(conversation_id);
     state
-        .client
+        .session
+        .client()
         .send_message(to, &text)
         .await
         .map_err(self::text)
@@ -236,7 +214,8 @@ pub async fn send_to_user(
 ) -> CmdResult<ChatMessage> {
     let to = Recipient::User(username);
     state
-        .client
+        .session
+        .client()
         .send_message(to, &text)
         .await
         .map_err(self::text)
@@ -247,7 +226,7 @@ pub async fn mark_conversation_read(
     state: State<'_, AppState>,
     conversation_id: ConversationId,
 ) -> CmdResult<()> {
-    let client = &state.client;
+    let client = state.session.client();
     client
         .mark_conversation_read(conversation_id)
         .await
@@ -260,7 +239,7 @@ pub async fn delete_messages(
     ids: Vec<MessageId>,
     for_everyone: Option<bool>,
 ) -> CmdResult<()> {
-    let client = &state.client;
+    let client = state.session.client();
     client
         .delete_messages(&ids, for_everyone)
         .await
@@ -269,12 +248,17 @@ pub async fn delete_messages(
 
 #[tauri::command]
 pub async fn contacts(state: State<'_, AppState>) -> CmdResult<Vec<Contact>> {
-    state.client.contacts().await.map_err(text)
+    state.session.client().contacts().await.map_err(text)
 }
 
 #[tauri::command]
 pub async fn add_contact(state: State<'_, AppState>, username: String) -> CmdResult<Contact> {
-    state.client.add_contact(&username).await.map_err(text)
+    state
+        .session
+        .client()
+        .add_contact(&username)
+        .await
+        .map_err(text)
 }
 
 /// The "add a contact" type-ahead: who matches what was typed so far.
@@ -284,12 +268,22 @@ pub async fn search_users(
     query: String,
     limit: u32,
 ) -> CmdResult<Vec<FoundUser>> {
-    state.client.search_users(&query, limit).await.map_err(text)
+    state
+        .session
+        .client()
+        .search_users(&query, limit)
+        .await
+        .map_err(text)
 }
 
 #[tauri::command]
 pub async fn remove_contact(state: State<'_, AppState>, username: String) -> CmdResult<()> {
-    state.client.remove_contact(&username).await.map_err(text)
+    state
+        .session
+        .client()
+        .remove_contact(&username)
+        .await
+        .map_err(text)
 }
 
 /// Local full-text search over cached chat messages.
@@ -300,7 +294,8 @@ pub async fn search_messages(
     limit: u32,
 ) -> CmdResult<Vec<MessageHit>> {
     state
-        .client
+        .session
+        .client()
         .search_messages(&query, limit)
         .await
         .map_err(text)

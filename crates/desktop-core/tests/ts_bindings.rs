@@ -2,7 +2,7 @@
 //! (the `utoipa::ToSchema` derives) and fails when the committed file is stale, so
 //! a payload change breaks the UI's type check instead of the running app.
 //!
-//! Regenerate: `HERALD_UPDATE_BINDINGS=1 cargo test -p herald-desktop --test ts_bindings`
+//! Regenerate: `HERALD_UPDATE_BINDINGS=1 cargo test -p herald-desktop-core --test ts_bindings`
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -139,8 +139,8 @@ fn object(v: &Value) -> String {
 
 fn render() -> String {
     let mut out = String::from(
-        "// Generated from crates/protocol by src-tauri/tests/ts_bindings.rs — do not edit.\n\
-         // Regenerate: HERALD_UPDATE_BINDINGS=1 cargo test -p herald-desktop --test ts_bindings\n\n\
+        "// Generated from crates/protocol by crates/desktop-core/tests/ts_bindings.rs — do not edit.\n\
+         // Regenerate: HERALD_UPDATE_BINDINGS=1 cargo test -p herald-desktop-core --test ts_bindings\n\n\
          /** One page of a list plus the opaque cursor of the next page (absent on the last). */\n\
          export interface Page<T> {\n  items: T[];\n  next_cursor?: string | null;\n}\n",
     );
@@ -169,7 +169,7 @@ fn render() -> String {
 
 #[test]
 fn typescript_bindings_match_the_protocol() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings/protocol.ts");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/bindings/protocol.ts");
     let fresh = render();
     if std::env::var_os("HERALD_UPDATE_BINDINGS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -179,7 +179,7 @@ fn typescript_bindings_match_the_protocol() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == fresh,
-        "{} is stale: run HERALD_UPDATE_BINDINGS=1 cargo test -p herald-desktop --test ts_bindings",
+        "{} is stale: run HERALD_UPDATE_BINDINGS=1 cargo test -p herald-desktop-core --test ts_bindings",
         path.display()
     );
 }
