@@ -3,7 +3,12 @@
 
 use std::sync::Arc;
 
+use herald_desktop_core::popup_content::popup_body;
 use herald_desktop_core::popups::{ClickTarget, Popup, PopupSink};
+
+/// The capability of a notification server that renders a subset of HTML in
+/// popup bodies (freedesktop notification spec).
+const BODY_MARKUP: &str = "body-markup";
 
 /// notify-rust on the session bus; a click runs `on_click` with the popup's target.
 pub struct NativeSink {
@@ -23,7 +28,7 @@ impl PopupSink for NativeSink {
         let mut n = notify_rust::Notification::new();
         n.appname("Herald")
             .summary(&popup.title)
-            .body(&popup.body)
+            .body(&popup_body(&popup.body, renders_markup()))
             .icon("dialog-information")
             .action("default", "Open");
         #[cfg(all(unix, not(target_os = "macos")))]
@@ -65,5 +70,18 @@ impl PopupSink for NativeSink {
                 None
             }
         }
+    }
+}
+
+/// Whether the running notification server renders markup in bodies. Asked per
+/// popup: the server can be replaced while the app runs, and popups are rare.
+fn renders_markup() -> bool {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        notify_rust::get_capabilities().is_ok_and(|caps| caps.iter().any(|c| c == BODY_MARKUP))
+    }
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    {
+        false
     }
 }

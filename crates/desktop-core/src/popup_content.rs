@@ -2,6 +2,8 @@
 //! it may pop up now is [`crate::popup_policy`]'s call, made later by the
 //! [`crate::popups::Notifier`].
 
+use std::borrow::Cow;
+
 use herald_client::{Client, ClientEvent};
 use herald_protocol::{ConversationId, NotificationKind, DEFAULT_PRIORITY};
 
@@ -117,12 +119,50 @@ async fn display_name(client: &Client, username: &str) -> String {
     }
 }
 
+/// A popup body as a notification server that renders markup must receive it.
+///
+/// The freedesktop notification spec lets the body carry a small subset of
+/// HTML when the server advertises the `body-markup` capability; such a server
+/// shows `<b>x</b>` in bold and swallows a lone `<`. Herald's bodies are plain
+/// text, so `&`, `<` and `>` are escaped for those servers. Servers without
+/// the capability show the body as is (the spec only asks them to strip
+/// markup, not to decode entities), so they get it unchanged.
+pub fn popup_body(body: &str, server_renders_markup: bool) -> Cow<'_, str> {
+    if !server_renders_markup || !body.contains(['&', '<', '>']) {
+        return Cow::Borrowed(body);
+    }
+    let mut out = String::with_capacity(body.len() + 16);
+    for c in body.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use herald_client::{ChatMessage, MessageState};
     use herald_protocol::Notification;
 
     use super::*;
+
+    #[test]
+    fn bodies_are_escaped_only_for_servers_that_render_markup() {
+        let body = "3 < 5 & <b>not bold</b> -> done";
+        assert_eq!(
+            popup_body(body, true),
+            "3 &lt; 5 &amp; &lt;b&gt;not bold&lt;/b&gt; -&gt; done"
+        );
+        assert_eq!(popup_body(body, false), body);
+        assert!(matches!(
+            popup_body("plain text", true),
+            Cow::Borrowed("plain text")
+        ));
+    }
 
     fn notification(desktop: bool, read: bool) -> Notification {
         Notification {
