@@ -388,14 +388,6 @@ def main():
 
         check("deleting a row deletes it on the server", delete_one)
 
-        def popup_body_escaped():
-            markup_title = "p99 regressed on checkout"
-            send(title=markup_title, content="p99 < 500 ms & <b>3</b> slow", desktop=True)
-            rec = wait_for("the popup", lambda: popup_record(markup_title))
-            assert rec["body"] == "p99 &lt; 500 ms &amp; &lt;b&gt;3&lt;/b&gt; slow", rec
-
-        check("a popup body reaches a server that renders markup escaped, as plain text", popup_body_escaped)
-
         def is_read(nid):
             return any(n["id"] == nid and n["read"] for n in alice.call("GET", "/notifications?limit=50")["items"])
 
@@ -441,6 +433,16 @@ def main():
                 driver.save_screenshot(os.path.join(SHOTS, "settings.png"))
 
         check("settings show the account and popup options", settings_view)
+
+        def popup_body_escaped():
+            # Past the burst window of the popups above, so this one shows on its own.
+            time.sleep(2.5)
+            markup_title = "p99 regressed on checkout"
+            send(title=markup_title, content="p99 < 500 ms & <b>3</b> slow", desktop=True)
+            rec = wait_for("the popup", lambda: popup_record(markup_title))
+            assert rec["body"] == "p99 &lt; 500 ms &amp; &lt;b&gt;3&lt;/b&gt; slow", rec
+
+        check("a popup body reaches a server that renders markup escaped, as plain text", popup_body_escaped)
 
         # Chat: bob (another user) writes to alice; she reads and replies in the window.
         admin.call("POST", "/users", {"username": "bob", "password": "bob-password", "display_name": "Bob Builder"})
