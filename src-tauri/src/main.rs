@@ -90,35 +90,7 @@ fn main() {
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec!["--hidden"]),
         ))
-        .invoke_handler(tauri::generate_handler![
-            commands::session_info,
-            commands::login,
-            commands::start_local_server,
-            commands::logout,
-            commands::list_notifications,
-            commands::counts,
-            commands::search,
-            commands::mark_read,
-            commands::mark_unread,
-            commands::mark_all_read,
-            commands::delete_notifications,
-            commands::open_link,
-            commands::get_settings,
-            commands::set_popup_settings,
-            commands::set_autostart,
-            commands::conversations,
-            commands::conversation,
-            commands::history,
-            commands::send_to_conversation,
-            commands::send_to_user,
-            commands::mark_conversation_read,
-            commands::delete_messages,
-            commands::contacts,
-            commands::add_contact,
-            commands::remove_contact,
-            commands::search_users,
-            commands::search_messages,
-        ])
+        .invoke_handler(commands::handler())
         .setup(move |app| {
             setup(app.handle(), args)?;
             Ok(())

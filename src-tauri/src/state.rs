@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use herald_client::ClientEvent;
-use herald_desktop_core::ipc::{CLIENT_EVENT, FOCUS_EVENT, SETTINGS_EVENT};
+use herald_desktop_core::ipc::ShellEvent;
 use herald_desktop_core::popup_content::{chat_popup, popup_for, PopupRequest};
 use herald_desktop_core::popup_policy::{PopupSettings, Source};
 use herald_desktop_core::popups::{ClickAction, ClickTarget, Notifier, PopupThread};
@@ -111,7 +111,10 @@ impl AppState {
     /// Tells the window the connection state, so it reloads the session info.
     pub fn announce_connection(&self, app: &AppHandle) {
         let state = self.session.client().state();
-        emit(app, CLIENT_EVENT, ClientEvent::ConnectionChanged { state });
+        emit(
+            app,
+            ShellEvent::Client(ClientEvent::ConnectionChanged { state }),
+        );
     }
 
     pub fn set_popup_settings(
@@ -122,7 +125,7 @@ impl AppState {
         self.notifier.set_settings(popups.clone());
         lock(&self.tray_state).dnd = popups.dnd;
         self.redraw_tray();
-        emit(app, SETTINGS_EVENT, &popups);
+        emit(app, ShellEvent::Settings(popups.clone()));
         self.session.save_popup_settings(popups)
     }
 
@@ -169,7 +172,7 @@ fn on_client_event(app: &AppHandle, event: ClientEvent) {
         }
         None => {}
     }
-    emit(app, CLIENT_EVENT, event);
+    emit(app, ShellEvent::Client(event));
 }
 
 /// A popup click (on notify-rust's waiting thread): a notification is marked
@@ -193,7 +196,7 @@ pub fn on_popup_click(app: &AppHandle, target: ClickTarget) {
         }
         ClickAction::ShowWindow(focus) => {
             show_main_window(app);
-            emit(app, FOCUS_EVENT, focus);
+            emit(app, ShellEvent::Focus(focus));
         }
     }
 }

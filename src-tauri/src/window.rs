@@ -1,7 +1,7 @@
 //! The message-center window and the browser: showing the window, sending it
 //! events, and opening links.
 
-use serde::Serialize;
+use herald_desktop_core::ipc::ShellEvent;
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_opener::OpenerExt;
 
@@ -25,12 +25,11 @@ pub fn toggle_main_window(app: &AppHandle) {
     }
 }
 
-/// Sends `payload` to the window as the event `name` (see
-/// [`herald_desktop_core::ipc`]). A window that is not there yet misses nothing
+/// Sends `event` to the window. A window that is not there yet misses nothing
 /// it cannot re-query.
-pub fn emit(app: &AppHandle, name: &str, payload: impl Serialize + Clone) {
-    if let Err(e) = app.emit(name, payload) {
-        tracing::debug!(error = %e, name, "could not send an event to the window");
+pub fn emit(app: &AppHandle, event: ShellEvent) {
+    if let Err(e) = app.emit(event.name(), &event) {
+        tracing::debug!(error = %e, name = event.name(), "could not send an event to the window");
     }
 }
 

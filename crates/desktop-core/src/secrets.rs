@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use keyring_core::{CredentialStore, Entry};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Keyring "service" attribute of every Herald item.
 const SERVICE: &str = "dev.herald.desktop";
@@ -14,14 +15,18 @@ const SERVICE: &str = "dev.herald.desktop";
 const FALLBACK_FILE: &str = "session-token";
 
 /// Where tokens are stored right now; shown in Settings → Account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SecretStorage {
     /// The OS keyring accepted the last operation.
     Keyring,
     /// The keyring failed (`reason`), so the token is in `path`, readable only by
     /// this OS user.
-    File { path: PathBuf, reason: String },
+    File {
+        #[schema(value_type = String)]
+        path: PathBuf,
+        reason: String,
+    },
 }
 
 /// The session token store: keyring first, file as the visible fallback.

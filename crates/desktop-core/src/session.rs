@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use herald_client::{Client, ClientEvent, ConnectionState, Credentials};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 use crate::popup_policy::PopupSettings;
@@ -15,7 +16,7 @@ use crate::secrets::{SecretStorage, Secrets};
 use crate::settings::{self, AppSettings};
 
 /// Who is signed in where, and how the token is kept (the window's account view).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct SessionInfo {
     pub signed_in: bool,
     pub username: Option<String>,

@@ -55,7 +55,7 @@ export function App() {
         events.publish(e);
       }),
       ipc.onFocus((f) => {
-        if (f.conversation !== undefined) {
+        if (f.conversation !== null) {
           setView("chats");
           setChatFocus(f.conversation);
         } else {
@@ -68,7 +68,7 @@ export function App() {
         settingsBus.publish(p);
       }),
     ];
-    return () => unlisten.forEach((u) => void u.then((f) => f()));
+    return () => unlisten.forEach((stop) => stop());
   }, [refreshInfo, events, settingsBus]);
 
   const showError = useCallback((m: string) => setError(m), []);

@@ -139,11 +139,12 @@ export function Inbox({ counts, subscribe, focusRequest, onError, onOpenConversa
   useEffect(() => () => lookup.cancel(), [lookup]);
 
   useEffect(() => {
-    if (focusRequest?.notification !== undefined) {
+    const id = focusRequest?.notification ?? null;
+    if (id !== null) {
       setTab("all");
       setStatus("all");
-      setFocused(focusRequest.notification);
-      setOpened(focusRequest.notification);
+      setFocused(id);
+      setOpened(id);
     }
   }, [focusRequest]);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import type { ChatMessage, ConversationSummary } from "../ipc/types";
+import type { ChatMessage, ConversationSummary } from "../bindings/ipc";
 import {
   belongsTo,
   lastMessagePreview,
