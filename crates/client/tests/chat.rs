@@ -358,3 +358,80 @@ async fn searches_refuse_empty_oversized_and_unbounded_queries_with_a_reason() {
         Err(herald_client::Error::NotLoggedIn)
     ));
 }
+
+/// Waits until the message written as `local_id` is marked failed.
+async fn refused(events: &mut herald_client::EventStream, local_id: i64) -> ChatMessage {
+    next_event(events, "the message marked failed", |e| match e {
+        ClientEvent::MessageChanged { message }
+            if message.local_id == local_id && message.state == MessageState::Failed =>
+        {
+            Some(message.clone())
+        }
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_message_can_be_sent_again_once_the_server_would_take_it() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let laptop = device(&server, &alice, "laptop").await;
+    let mut events = laptop.client.events();
+
+    // No one is called carol yet: the server refuses the message.
+    let written = laptop
+        .client
+        .send_message(Recipient::User("carol".into()), "lunch?")
+        .await
+        .unwrap();
+    let failed = refused(&mut events, written.local_id).await;
+    assert_eq!(failed.content, "lunch?");
+
+    let carol = server.user("carol").await;
+    let again = laptop.client.retry_failed(failed.local_id).await.unwrap();
+    assert_eq!(again.state, MessageState::Pending);
+    assert_eq!(
+        (again.content.as_str(), again.peer.as_deref()),
+        ("lunch?", Some("carol"))
+    );
+    next_event(&mut events, "the failed copy removed", |e| match e {
+        ClientEvent::MessageRemoved { local_id, .. } if *local_id == failed.local_id => Some(()),
+        _ => None,
+    })
+    .await;
+    settled(&laptop.client).await;
+    let with_alice = carol.conversation_with("alice").await.id;
+    let received: Vec<String> = server_history(&carol, with_alice)
+        .await
+        .into_iter()
+        .map(|m| m.content)
+        .collect();
+    assert_eq!(received, vec!["lunch?"]);
+
+    // Only a failed message can be retried: this one is sent now.
+    assert!(laptop.client.retry_failed(again.local_id).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_message_can_be_discarded() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let laptop = device(&server, &alice, "laptop").await;
+    let mut events = laptop.client.events();
+
+    let written = laptop
+        .client
+        .send_message(Recipient::User("nobody".into()), "hello?")
+        .await
+        .unwrap();
+    let failed = refused(&mut events, written.local_id).await;
+    assert!(laptop.client.discard_failed(failed.local_id).await.unwrap());
+    next_event(&mut events, "the failed message removed", |e| match e {
+        ClientEvent::MessageRemoved { local_id, .. } if *local_id == failed.local_id => Some(()),
+        _ => None,
+    })
+    .await;
+    assert!(!laptop.client.discard_failed(failed.local_id).await.unwrap());
+    assert!(laptop.client.retry_failed(failed.local_id).await.is_err());
+}
