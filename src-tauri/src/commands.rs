@@ -185,6 +185,15 @@ impl<'a> Commands<'a> {
         self.client().send_message(to, &text).await
     }
 
+    async fn retry_message(&self, local_id: i64) -> Result<ChatMessage> {
+        self.client().retry_failed(local_id).await
+    }
+
+    /// Already gone (sent meanwhile, or discarded twice) is as good as discarded.
+    async fn discard_message(&self, local_id: i64) -> Result<()> {
+        self.client().discard_failed(local_id).await.map(|_| ())
+    }
+
     async fn mark_conversation_read(&self, conversation_id: ConversationId) -> Result<()> {
         self.client().mark_conversation_read(conversation_id).await
     }

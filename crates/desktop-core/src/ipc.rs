@@ -75,6 +75,10 @@ macro_rules! for_each_command {
             fn send_to_conversation(conversation_id: ConversationId, text: String) -> ChatMessage;
             /// Sends a direct message to a user (starting the conversation if needed).
             fn send_to_user(username: String, text: String) -> ChatMessage;
+            /// Sends a message the server refused (shown "not sent") again.
+            fn retry_message(local_id: i64) -> ChatMessage;
+            /// Drops a message the server refused.
+            fn discard_message(local_id: i64) -> ();
             fn mark_conversation_read(conversation_id: ConversationId) -> ();
             fn delete_messages(ids: Vec<MessageId>, for_everyone: Option<bool>) -> ();
 

@@ -259,6 +259,10 @@ export interface Commands {
   send_to_conversation: { args: { conversationId: number; text: string }; answer: ChatMessage };
   /** Sends a direct message to a user (starting the conversation if needed). */
   send_to_user: { args: { username: string; text: string }; answer: ChatMessage };
+  /** Sends a message the server refused (shown "not sent") again. */
+  retry_message: { args: { localId: number }; answer: ChatMessage };
+  /** Drops a message the server refused. */
+  discard_message: { args: { localId: number }; answer: void };
   mark_conversation_read: { args: { conversationId: number }; answer: void };
   delete_messages: { args: { ids: number[]; forEveryone: boolean | null }; answer: void };
   contacts: { args: Record<string, never>; answer: Contact[] };

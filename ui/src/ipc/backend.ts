@@ -46,6 +46,10 @@ export interface Backend {
   history(conversationId: number, before: number | null, limit: number): Promise<ChatMessage[]>;
   sendToConversation(conversationId: number, text: string): Promise<ChatMessage>;
   sendToUser(username: string, text: string): Promise<ChatMessage>;
+  /** Sends a message the server refused again; answers the new (pending) message. */
+  retryMessage(localId: number): Promise<ChatMessage>;
+  /** Drops a message the server refused. */
+  discardMessage(localId: number): Promise<void>;
   markConversationRead(conversationId: number): Promise<void>;
   deleteMessages(ids: number[], forEveryone: boolean | null): Promise<void>;
   contacts(): Promise<Contact[]>;
