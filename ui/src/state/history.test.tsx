@@ -51,3 +51,23 @@ describe("useHistory", () => {
     expect(backend.callsOf("markConversationRead")).toEqual([[7]]);
   });
 });
+
+describe("a message the server refused", () => {
+  it("is sent again or discarded through the shell, and a refusal of that is shown", async () => {
+    const backend = new FakeBackend();
+    const failed = { ...msg(5, null, "alice", "lunch?"), state: "failed" as const };
+    backend.histories.set(7, [failed]);
+    const events = createBus<ClientEvent>();
+    const errors: string[] = [];
+    const onError = (m: string) => void errors.push(m);
+    const c = conv(7, "2026-11-25T10:00:00Z");
+    const { result } = await renderHook(backend, () => useHistory(c, events.subscribe, onError));
+
+    await run(() => result.current.retry(failed));
+    expect(backend.callsOf("retryMessage")).toEqual([[5]]);
+    backend.failNext.set("discardMessage", "the cache is locked");
+    await run(() => result.current.discard(failed));
+    expect(backend.callsOf("discardMessage")).toEqual([[5]]);
+    expect(errors).toEqual(["the cache is locked"]);
+  });
+});

@@ -21,6 +21,10 @@ export interface History {
    * scroll position).
    */
   loadOlder(beforeShow: () => void): void;
+  /** Sends a message the server refused again (the shell replaces it with a pending one). */
+  retry(message: ChatMessage): void;
+  /** Drops a message the server refused. */
+  discard(message: ChatMessage): void;
 }
 
 export function useHistory(
@@ -84,5 +88,14 @@ export function useHistory(
     [backend, conv.id, messages, hasMore, onError],
   );
 
-  return { messages, hasMore, loadOlder };
+  const retry = useCallback(
+    (m: ChatMessage) => void backend.retryMessage(m.local_id).catch((e: Error) => onError(e.message)),
+    [backend, onError],
+  );
+  const discard = useCallback(
+    (m: ChatMessage) => void backend.discardMessage(m.local_id).catch((e: Error) => onError(e.message)),
+    [backend, onError],
+  );
+
+  return { messages, hasMore, loadOlder, retry, discard };
 }

@@ -11,6 +11,9 @@ export function Bubble(props: {
   /** The peer has read up to here. */
   readHere: boolean;
   onMenu: (x: number, y: number) => void;
+  /** A message the server refused: send it again, or drop it. */
+  onRetry: () => void;
+  onDiscard: () => void;
 }) {
   const m = props.message;
   return (
@@ -28,7 +31,22 @@ export function Bubble(props: {
         {props.showSender && <div class="bubble-sender">{m.sender ?? "deleted user"}</div>}
         <div class="bubble-text">{m.content}</div>
         <div class="bubble-meta">
-          {m.state === "pending" ? "sending…" : m.state === "failed" ? "not sent" : bubbleTime(m.created_at)}
+          {m.state === "failed" ? (
+            <>
+              not sent ·{" "}
+              <button class="link-btn bubble-action" onClick={props.onRetry} data-action="retry">
+                Retry
+              </button>{" "}
+              ·{" "}
+              <button class="link-btn bubble-action" onClick={props.onDiscard} data-action="discard">
+                Discard
+              </button>
+            </>
+          ) : m.state === "pending" ? (
+            "sending…"
+          ) : (
+            bubbleTime(m.created_at)
+          )}
           {props.readHere && <span class="read-mark"> · Read</span>}
         </div>
       </div>

@@ -24,7 +24,7 @@ export function Conversation(props: {
 }) {
   const { conv, me, onError, subscribe } = props;
   const backend = useBackend();
-  const { messages, hasMore, loadOlder } = useHistory(conv, subscribe, onError);
+  const { messages, hasMore, loadOlder, retry, discard } = useHistory(conv, subscribe, onError);
   const [menu, setMenu] = useState<{ m: ChatMessage; x: number; y: number } | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
   // Follow new messages while at the bottom; keep the view still when older ones load.
@@ -83,6 +83,8 @@ export function Conversation(props: {
               showSender={!own && conv.kind === "room"}
               readHere={read === m.local_id}
               onMenu={(x, y) => setMenu({ m, x, y })}
+              onRetry={() => retry(m)}
+              onDiscard={() => discard(m)}
             />
           );
         })}
