@@ -1,33 +1,38 @@
-//! herald-desktop: Herald's tray app. A thin Tauri shell over herald-client:
-//! commands adapt the client, client events become tray updates, popups and
-//! window events. See `../shared/DESIGN.md` ("Desktop app").
+//! herald-desktop: Herald's tray app. A thin Tauri shell over herald-client and
+//! herald-desktop-core: commands adapt the client, client events become tray
+//! updates, popups and window events. It holds only what touches Tauri, GTK or
+//! D-Bus; the decisions are the core's. See docs/architecture.md ("The desktop
+//! shell").
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-mod badge;
 mod commands;
+mod keyring;
 mod local_server;
 mod notify;
-mod popup_policy;
-mod secrets;
-mod settings;
 mod state;
 mod tray;
 mod wake;
+mod window;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use clap::Parser;
 use herald_client::{Client, ClientOptions};
+use herald_desktop_core::popup_policy::SystemClock;
+use herald_desktop_core::popups::{Notifier, PopupThread};
+use herald_desktop_core::secrets::{SecretStorage, Secrets};
+use herald_desktop_core::session::Session;
+use herald_desktop_core::settings::AppSettings;
+use herald_desktop_core::tray::{MenuId, TrayState};
+use herald_desktop_core::wake::Wake;
 use tauri::{AppHandle, Manager, WindowEvent};
 
-use crate::notify::{NativeSink, Notifier, PopupThread};
-use crate::popup_policy::SystemClock;
-use crate::secrets::Secrets;
-use crate::settings::AppSettings;
+use crate::notify::NativeSink;
 use crate::state::AppState;
-use crate::tray::{MenuId, Tray, TrayState};
+use crate::tray::Tray;
+use crate::window::show_main_window;
 
 /// Environment variables for an unattended login (tests, kiosks).
 const USERNAME_ENV: &str = "HERALD_USERNAME";
@@ -85,35 +90,7 @@ fn main() {
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec!["--hidden"]),
         ))
-        .invoke_handler(tauri::generate_handler![
-            commands::session_info,
-            commands::login,
-            commands::start_local_server,
-            commands::logout,
-            commands::list_notifications,
-            commands::counts,
-            commands::search,
-            commands::mark_read,
-            commands::mark_unread,
-            commands::mark_all_read,
-            commands::delete_notifications,
-            commands::open_link,
-            commands::get_settings,
-            commands::set_popup_settings,
-            commands::set_autostart,
-            commands::conversations,
-            commands::conversation,
-            commands::history,
-            commands::send_to_conversation,
-            commands::send_to_user,
-            commands::mark_conversation_read,
-            commands::delete_messages,
-            commands::contacts,
-            commands::add_contact,
-            commands::remove_contact,
-            commands::search_users,
-            commands::search_messages,
-        ])
+        .invoke_handler(commands::handler())
         .setup(move |app| {
             setup(app.handle(), args)?;
             Ok(())
@@ -125,9 +102,7 @@ fn main() {
                 let _ = window.hide();
             }
             // Someone is looking: an offline client should not wait for its next retry.
-            WindowEvent::Focused(true) => {
-                wake::on_wake(window.app_handle(), wake::Wake::WindowFocused)
-            }
+            WindowEvent::Focused(true) => wake::on_wake(window.app_handle(), Wake::WindowFocused),
             _ => {}
         })
         .build(tauri::generate_context!("../tauri.conf.json"))
@@ -152,8 +127,8 @@ fn setup(app: &AppHandle, args: Args) -> Result<(), Box<dyn std::error::Error>> 
     }
     // A local-server setup comes back as one, unless told to use another server.
     let local_server = args.local_server || (args.server.is_none() && settings.local_server);
-    let secrets = Secrets::open_default(&data_dir);
-    if let secrets::SecretStorage::File { reason, path } = secrets.status() {
+    let secrets = Secrets::new(keyring::open_platform_store(), &data_dir);
+    if let SecretStorage::File { reason, path } = secrets.status() {
         tracing::warn!(%reason, path = %path.display(), "no OS keyring: the session token is kept in a 0600 file");
     }
     let cache_path = data_dir.join("cache.db");
@@ -174,11 +149,8 @@ fn setup(app: &AppHandle, args: Args) -> Result<(), Box<dyn std::error::Error>> 
         .map(|c| c.unread_total)
         .unwrap_or(0);
     app.manage(AppState {
-        client,
-        data_dir,
-        config_dir,
-        secrets,
-        settings: Mutex::new(settings),
+        session: Session::new(client, secrets, config_dir, settings),
+        data_dir: data_dir.clone(),
         notifier,
         popups,
         tray: OnceLock::new(),
@@ -188,12 +160,10 @@ fn setup(app: &AppHandle, args: Args) -> Result<(), Box<dyn std::error::Error>> 
             unread: cached_unread,
             online: false,
         }),
-        login_error: Mutex::new(None),
         local_server: Mutex::new(None),
     });
 
-    let icon_dir = state_data_dir(app).join("tray");
-    let tray = Tray::build(app, &icon_dir, |app, id| match id {
+    let tray = Tray::build(app, &data_dir.join("tray"), |app, id| match id {
         MenuId::Open => show_main_window(app),
         MenuId::MarkAllRead => state::mark_all_read_from_tray(app),
         MenuId::DoNotDisturb => state::toggle_dnd(app),
@@ -220,7 +190,7 @@ fn setup(app: &AppHandle, args: Args) -> Result<(), Box<dyn std::error::Error>> 
             std::env::var(PASSWORD_ENV),
         ) {
             state
-                .login(&handle, server, &user, &password, false)
+                .login(&handle, server, &user, &password)
                 .await
                 .map_err(|e| e.to_string())
         } else {
@@ -232,39 +202,9 @@ fn setup(app: &AppHandle, args: Args) -> Result<(), Box<dyn std::error::Error>> 
         };
         if let Err(e) = result {
             tracing::warn!(error = %e, "start-up login failed");
-            *state::lock(&state.login_error) = Some(e);
-            use tauri::Emitter;
-            let _ = handle.emit(
-                state::EVENT,
-                herald_client::ClientEvent::ConnectionChanged {
-                    state: state.client.state(),
-                },
-            );
+            state.session.set_login_error(Some(e));
+            state.announce_connection(&handle);
         }
     });
     Ok(())
-}
-
-fn state_data_dir(app: &AppHandle) -> PathBuf {
-    app.state::<AppState>().data_dir.clone()
-}
-
-/// Shows, unminimizes and focuses the message-center window.
-pub fn show_main_window(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.show();
-        let _ = window.unminimize();
-        let _ = window.set_focus();
-    }
-}
-
-/// Tray left click: show the window, or hide it when it is already in front.
-pub fn toggle_main_window(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window("main") {
-        if window.is_visible().unwrap_or(false) && window.is_focused().unwrap_or(false) {
-            let _ = window.hide();
-        } else {
-            show_main_window(app);
-        }
-    }
 }

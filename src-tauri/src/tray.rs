@@ -1,5 +1,5 @@
-//! The tray icon: badge image, tooltip and menu. Menu ids are an enum so that the
-//! menu and its handler cannot drift apart.
+//! The tray icon as Tauri draws it: the badge image, the tooltip and the menu of
+//! [`herald_desktop_core::tray`].
 
 use std::sync::Mutex;
 
@@ -8,78 +8,14 @@ use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Wry};
 
-use crate::badge::{self, Rgba};
+use herald_desktop_core::badge::{self, Rgba};
+use herald_desktop_core::tray::{tooltip, MenuId, TrayState};
 
 /// The tray icon's id in Tauri's registry.
 pub const TRAY_ID: &str = "herald-tray";
 
 /// Base tray image: the app icon at 64 px.
 const BASE_ICON: &[u8] = include_bytes!("../icons/64x64.png");
-
-/// Every tray menu entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MenuId {
-    Open,
-    MarkAllRead,
-    DoNotDisturb,
-    Quit,
-}
-
-impl MenuId {
-    pub const ALL: [MenuId; 4] = [
-        MenuId::Open,
-        MenuId::MarkAllRead,
-        MenuId::DoNotDisturb,
-        MenuId::Quit,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MenuId::Open => "open",
-            MenuId::MarkAllRead => "mark-all-read",
-            MenuId::DoNotDisturb => "dnd",
-            MenuId::Quit => "quit",
-        }
-    }
-
-    pub fn parse(id: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == id)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            MenuId::Open => "Open Herald",
-            MenuId::MarkAllRead => "Mark all read",
-            MenuId::DoNotDisturb => "Do not disturb",
-            MenuId::Quit => "Quit Herald",
-        }
-    }
-}
-
-/// What the tray shows; the shell updates it from client events.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrayState {
-    pub unread: i64,
-    pub online: bool,
-    pub dnd: bool,
-    /// Not logged in yet: no count to show.
-    pub signed_out: bool,
-}
-
-/// Tooltip text: count and connection state, e.g. "Herald — 3 unread · online".
-pub fn tooltip(state: &TrayState) -> String {
-    if state.signed_out {
-        return "Herald — not signed in".into();
-    }
-    let count = match state.unread {
-        0 => "no unread".to_string(),
-        1 => "1 unread".to_string(),
-        n => format!("{n} unread"),
-    };
-    let connection = if state.online { "online" } else { "offline" };
-    let dnd = if state.dnd { " · do not disturb" } else { "" };
-    format!("Herald — {count} · {connection}{dnd}")
-}
 
 /// The base image as RGBA.
 pub fn base_image() -> Rgba {
@@ -168,7 +104,7 @@ impl Tray {
                     ..
                 } = event
                 {
-                    crate::toggle_main_window(tray.app_handle());
+                    crate::window::toggle_main_window(tray.app_handle());
                 }
             });
         if std::fs::create_dir_all(icon_dir).is_ok() {
@@ -189,12 +125,8 @@ impl Tray {
         if shown.as_ref() == Some(state) {
             return;
         }
-        let online = state.online && !state.signed_out;
-        let count = if state.signed_out { 0 } else { state.unread };
-        if let Err(e) = self
-            .icon
-            .set_icon(Some(to_image(&badge::render(&self.base, count, online))))
-        {
+        let image = badge::render(&self.base, state.badge_count(), state.looks_online());
+        if let Err(e) = self.icon.set_icon(Some(to_image(&image))) {
             tracing::warn!(error = %e, "could not update the tray icon");
         }
         let _ = self.icon.set_tooltip(Some(tooltip(state)));
@@ -212,41 +144,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn menu_ids_round_trip_and_are_unique() {
-        for id in MenuId::ALL {
-            assert_eq!(MenuId::parse(id.as_str()), Some(id));
-        }
-        assert_eq!(MenuId::parse("nope"), None);
-        let mut names: Vec<_> = MenuId::ALL.iter().map(|m| m.as_str()).collect();
-        names.sort();
-        names.dedup();
-        assert_eq!(names.len(), MenuId::ALL.len());
-    }
-
-    #[test]
-    fn tooltip_tells_count_and_connection() {
-        let mut s = TrayState {
-            unread: 3,
-            online: true,
-            ..Default::default()
-        };
-        assert_eq!(tooltip(&s), "Herald — 3 unread · online");
-        s.unread = 1;
-        s.online = false;
-        assert_eq!(tooltip(&s), "Herald — 1 unread · offline");
-        s.unread = 0;
-        s.online = true;
-        s.dnd = true;
-        assert_eq!(tooltip(&s), "Herald — no unread · online · do not disturb");
-        s.signed_out = true;
-        assert_eq!(tooltip(&s), "Herald — not signed in");
-    }
-
-    #[test]
     fn the_bundled_icon_is_square_rgba_and_takes_a_badge() {
         let base = base_image();
         assert_eq!((base.width, base.height), (64, 64));
         let img = badge::render(&base, 12, true);
-        assert_eq!(badge::read_badge(&img, 2), "12");
+        let (x, y, w, _) = badge::layout(64, "12").pill;
+        assert_eq!(img.pixel(x + w / 2, y + 1), badge::BADGE_RED);
     }
 }

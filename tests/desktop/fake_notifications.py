@@ -36,7 +36,9 @@ class Notifications(ServiceInterface):
 
     @method()
     def GetCapabilities(self) -> "as":
-        return ["body", "actions"]
+        # Like GNOME's, KDE's and dunst's: bodies may carry markup, so a client
+        # must escape text it does not mean as markup.
+        return ["body", "body-markup", "actions"]
 
     @method()
     def GetServerInformation(self) -> "ssss":

@@ -434,6 +434,16 @@ def main():
 
         check("settings show the account and popup options", settings_view)
 
+        def popup_body_escaped():
+            # Past the burst window of the popups above, so this one shows on its own.
+            time.sleep(2.5)
+            markup_title = "p99 regressed on checkout"
+            send(title=markup_title, content="p99 < 500 ms & <b>3</b> slow", desktop=True)
+            rec = wait_for("the popup", lambda: popup_record(markup_title))
+            assert rec["body"] == "p99 &lt; 500 ms &amp; &lt;b&gt;3&lt;/b&gt; slow", rec
+
+        check("a popup body reaches a server that renders markup escaped, as plain text", popup_body_escaped)
+
         # Chat: bob (another user) writes to alice; she reads and replies in the window.
         admin.call("POST", "/users", {"username": "bob", "password": "bob-password", "display_name": "Bob Builder"})
         bob = Api(base).login("bob", "bob-password")
@@ -443,7 +453,8 @@ def main():
         time.sleep(2.5)
         first = bob.call("POST", "/messages", {"to": "alice", "content": greeting, "client_id": "e2e-bob-1"})
         conversation = first["conversation_id"]
-        admin.call("POST", "/users", {"username": "carol", "password": "carol-password", "display_name": "Carol Ops"})
+        carol_id = admin.call("POST", "/users", {"username": "carol", "password": "carol-password",
+                                                  "display_name": "Carol Ops"})["id"]
         carol = Api(base).login("carol", "carol-password")
         staging = "Staging is back up after maintenance."
         carol.call("POST", "/messages", {"to": "alice", "content": staging, "client_id": "e2e-carol-1"})
@@ -582,6 +593,64 @@ def main():
                 for e in driver.find_elements(By.CSS_SELECTOR, ".empty h3")))
 
         check("a search that finds nothing says so", search_without_results)
+
+        def carol_conversation():
+            driver.find_element(By.CSS_SELECTOR, '[data-view="chats"]').click()
+            with_carol = alice.call("GET", "/conversations?peer=carol")["items"][0]["id"]
+            wait_for("carol's conversation", lambda: driver.find_elements(
+                By.CSS_SELECTOR, f'[data-conversation="{with_carol}"]'))[0].click()
+            wait_for("its history", lambda: any("Staging is back up" in e.get_attribute("textContent")
+                                                for e in driver.find_elements(By.CSS_SELECTOR, "#chat-history .bubble-text")))
+            return with_carol
+
+        def write(text):
+            box = driver.find_element(By.ID, "chat-composer")
+            box.click()
+            box.send_keys(text)
+            box.send_keys(Keys.ENTER)
+
+        def failed_bubble(text):
+            """The bubble of `text`, once it shows "not sent"."""
+            def find():
+                for bubble in driver.find_elements(By.CSS_SELECTOR, "#chat-history .bubble.failed"):
+                    if bubble.find_element(By.CSS_SELECTOR, ".bubble-text").get_attribute("textContent") == text:
+                        return bubble
+                return None
+            return wait_for(f"{text!r} marked not sent", find)
+
+        def failed_send_retried():
+            conversation = carol_conversation()
+            admin.call("PATCH", f"/users/{carol_id}", {"disabled": True})
+            text = "Is staging still up?"
+            write(text)
+            bubble = failed_bubble(text)
+            assert "not sent" in bubble.find_element(By.CSS_SELECTOR, ".bubble-meta").get_attribute("textContent")
+            admin.call("PATCH", f"/users/{carol_id}", {"disabled": False})
+            bubble.find_element(By.CSS_SELECTOR, '[data-action="retry"]').click()
+            # Disabling carol ended her sessions.
+            carol_again = Api(base).login("carol", "carol-password")
+            wait_for("the retried message at carol's", lambda: any(
+                m["content"] == text and m["sender"] == "alice"
+                for m in carol_again.call("GET", f"/conversations/{conversation}/messages")["items"]))
+            wait_for("the retried message delivered in the window", lambda: any(
+                text == e.get_attribute("textContent")
+                for e in driver.find_elements(By.CSS_SELECTOR, "#chat-history .bubble.sent .bubble-text")))
+            assert not driver.find_elements(By.CSS_SELECTOR, "#chat-history .bubble.failed")
+
+        check("a chat message the server refused shows \"not sent\"; Retry sends it once the server takes it",
+              failed_send_retried)
+
+        def failed_send_discarded():
+            admin.call("PATCH", f"/users/{carol_id}", {"disabled": True})
+            text = "Never mind."
+            write(text)
+            failed_bubble(text).find_element(By.CSS_SELECTOR, '[data-action="discard"]').click()
+            wait_for("the bubble gone", lambda: not any(
+                text == e.get_attribute("textContent")
+                for e in driver.find_elements(By.CSS_SELECTOR, "#chat-history .bubble-text")))
+            admin.call("PATCH", f"/users/{carol_id}", {"disabled": False})
+
+        check("Discard drops a chat message the server refused", failed_send_discarded)
     finally:
         end_session(driver)
         driver_proc.terminate()

@@ -17,7 +17,7 @@ use rusqlite::Transaction;
 use tokio::sync::{broadcast, watch};
 
 use crate::api::Api;
-use crate::cache::chat::{self, ChatMessage, ConversationSummary};
+use crate::cache::chat::{self, ChatMessage, ConversationSummary, MessageState};
 use crate::cache::log::{self, EventLogPage};
 use crate::cache::notifications::{self, NotificationFilter};
 use crate::cache::outbox::{self, Action};
@@ -641,47 +641,47 @@ impl Client {
         text::not_blank("message", content)?;
         let me = self.shared().me();
         let content = content.to_string();
-        let client_id = new_client_id();
         let local_id = self
             .shared()
             .change(true, move |tx, tracker| {
-                let (conversation, to, room) = match to {
-                    Recipient::User(name) => (chat::direct_with(tx, &name)?, Some(name), None),
-                    Recipient::Conversation(id) => {
-                        let known = chat::conversation(tx, id)?.ok_or_else(|| Error::NotFound {
-                            message: format!("conversation {id} not found"),
-                        })?;
-                        match known.kind {
-                            ConversationKind::Room => (Some(id), None, Some(id)),
-                            ConversationKind::Direct => {
-                                let peer = known.peer.map(|p| p.username).unwrap_or(known.title);
-                                (Some(id), Some(peer), None)
-                            }
-                        }
-                    }
-                };
-                let peer = to.clone().filter(|_| conversation.is_none());
-                let local_id = chat::insert_pending(
-                    tx,
-                    conversation,
-                    peer.as_deref(),
-                    &me,
-                    &client_id,
-                    &content,
-                    tracker,
-                )?;
-                outbox::push(
-                    tx,
-                    &Action::SendMessage {
-                        client_id,
-                        to,
-                        room,
-                        content,
-                    },
-                )?;
-                Ok(local_id)
+                write_message(tx, tracker, &me, to, content)
             })
             .await?;
+        self.sent(local_id).await
+    }
+
+    /// Sends a message the server refused (state `failed`) once more: it is
+    /// written again as a new pending message in its place, as if just typed
+    /// (the server may accept it now: the peer's account is back, the sender
+    /// was added to the room again).
+    pub async fn retry_failed(&self, local_id: i64) -> Result<ChatMessage> {
+        let me = self.shared().me();
+        let local_id = self
+            .shared()
+            .change(true, move |tx, tracker| {
+                let failed = chat::message(tx, local_id)?
+                    .filter(|m| m.state == MessageState::Failed)
+                    .ok_or_else(|| Error::NotFound {
+                        message: "that message is not waiting to be sent again".into(),
+                    })?;
+                let to = match (failed.conversation_id, failed.peer) {
+                    (Some(conversation), _) => Recipient::Conversation(conversation),
+                    (None, Some(peer)) => Recipient::User(peer),
+                    (None, None) => {
+                        return Err(Error::NotFound {
+                            message: "that message has no recipient".into(),
+                        })
+                    }
+                };
+                chat::discard_unsent(tx, local_id, tracker)?;
+                write_message(tx, tracker, &me, to, failed.content)
+            })
+            .await?;
+        self.sent(local_id).await
+    }
+
+    /// A message just written, after asking the engine to send it.
+    async fn sent(&self, local_id: i64) -> Result<ChatMessage> {
         self.command(Command::Flush);
         self.shared()
             .cache
@@ -730,7 +730,8 @@ impl Client {
         self.queue(move |_, _| Ok(actions)).await
     }
 
-    /// Removes a message the server refused (state `failed`) from the cache.
+    /// Removes a message the server refused (state `failed`) from the cache;
+    /// false when there was no such message (sent meanwhile, or already gone).
     pub async fn discard_failed(&self, local_id: i64) -> Result<bool> {
         self.shared()
             .change(false, move |tx, tracker| {
@@ -789,6 +790,53 @@ impl Client {
             .read_async(move |conn| search::messages(conn, &query, limit))
             .await
     }
+}
+
+/// Stores a message written here as pending and queues it in the outbox, in the
+/// caller's transaction; its local id.
+fn write_message(
+    tx: &Transaction<'_>,
+    tracker: &mut Tracker,
+    me: &str,
+    to: Recipient,
+    content: String,
+) -> Result<i64> {
+    let (conversation, to, room) = match to {
+        Recipient::User(name) => (chat::direct_with(tx, &name)?, Some(name), None),
+        Recipient::Conversation(id) => {
+            let known = chat::conversation(tx, id)?.ok_or_else(|| Error::NotFound {
+                message: format!("conversation {id} not found"),
+            })?;
+            match known.kind {
+                ConversationKind::Room => (Some(id), None, Some(id)),
+                ConversationKind::Direct => {
+                    let peer = known.peer.map(|p| p.username).unwrap_or(known.title);
+                    (Some(id), Some(peer), None)
+                }
+            }
+        }
+    };
+    let peer = to.clone().filter(|_| conversation.is_none());
+    let client_id = new_client_id();
+    let local_id = chat::insert_pending(
+        tx,
+        conversation,
+        peer.as_deref(),
+        me,
+        &client_id,
+        &content,
+        tracker,
+    )?;
+    outbox::push(
+        tx,
+        &Action::SendMessage {
+            client_id,
+            to,
+            room,
+            content,
+        },
+    )?;
+    Ok(local_id)
 }
 
 /// The trimmed text of a search. An empty one is refused rather than answered

@@ -11,12 +11,13 @@ use herald_protocol::{
 };
 use serde::Serialize;
 use tokio::sync::broadcast;
+use utoipa::ToSchema;
 
 use crate::cache::chat::{ChatMessage, ConversationSummary};
 use crate::cache::outbox::Action;
 
 /// Whether the client is talking to the server, as the tray icon shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ConnectionState {
     /// A connection attempt is under way (first connect or reconnect).
@@ -42,7 +43,7 @@ impl ConnectionState {
 }
 
 /// One change a front end may want to show.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ClientEvent {
@@ -102,8 +103,13 @@ pub enum ClientEvent {
     /// A contact went on- or offline.
     Presence { user: String, online: bool },
     /// The server refused an action taken here (the optimistic change has been
-    /// undone); `message` is the server's sentence for the user.
-    ActionRefused { action: Action, message: String },
+    /// undone); `message` is the server's sentence for the user. (`action` is
+    /// the outbox's record of it; front ends show `message`.)
+    ActionRefused {
+        #[schema(value_type = Object)]
+        action: Action,
+        message: String,
+    },
     /// Stream events up to `cursor` were applied and appended to the local event
     /// log ([`crate::Client::events_after`]).
     EventsApplied { cursor: Cursor },

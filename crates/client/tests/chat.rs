@@ -358,3 +358,80 @@ async fn searches_refuse_empty_oversized_and_unbounded_queries_with_a_reason() {
         Err(herald_client::Error::NotLoggedIn)
     ));
 }
+
+/// Sends `content` to `to`, whom the server does not know (or no longer takes
+/// messages for), and waits until the message is marked failed.
+async fn refused_send(
+    device: &Device,
+    events: &mut herald_client::EventStream,
+    to: &str,
+    content: &str,
+) -> ChatMessage {
+    let written = device
+        .client
+        .send_message(Recipient::User(to.into()), content)
+        .await
+        .unwrap();
+    next_event(events, "the message marked failed", |e| match e {
+        ClientEvent::MessageChanged { message }
+            if message.local_id == written.local_id && message.state == MessageState::Failed =>
+        {
+            Some(message.clone())
+        }
+        _ => None,
+    })
+    .await
+}
+
+/// Waits until the message written as `local_id` is gone from the cache.
+async fn removed(events: &mut herald_client::EventStream, local_id: i64) {
+    next_event(events, "the failed message removed", |e| match e {
+        ClientEvent::MessageRemoved { local_id: gone, .. } if *gone == local_id => Some(()),
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_message_can_be_sent_again_once_the_server_would_take_it() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let laptop = device(&server, &alice, "laptop").await;
+    let mut events = laptop.client.events();
+
+    // No one is called carol yet: the server refuses the message.
+    let failed = refused_send(&laptop, &mut events, "carol", "lunch?").await;
+    let carol = server.user("carol").await;
+    let again = laptop.client.retry_failed(failed.local_id).await.unwrap();
+    assert_eq!(again.state, MessageState::Pending);
+    assert_eq!(
+        (again.content.as_str(), again.peer.as_deref()),
+        ("lunch?", Some("carol"))
+    );
+    removed(&mut events, failed.local_id).await;
+    settled(&laptop.client).await;
+    let with_alice = carol.conversation_with("alice").await.id;
+    let received: Vec<String> = server_history(&carol, with_alice)
+        .await
+        .into_iter()
+        .map(|m| m.content)
+        .collect();
+    assert_eq!(received, vec!["lunch?"]);
+
+    // Only a failed message can be retried: this one is sent now.
+    assert!(laptop.client.retry_failed(again.local_id).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_message_can_be_discarded() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let laptop = device(&server, &alice, "laptop").await;
+    let mut events = laptop.client.events();
+
+    let failed = refused_send(&laptop, &mut events, "nobody", "hello?").await;
+    assert!(laptop.client.discard_failed(failed.local_id).await.unwrap());
+    removed(&mut events, failed.local_id).await;
+    assert!(!laptop.client.discard_failed(failed.local_id).await.unwrap());
+    assert!(laptop.client.retry_failed(failed.local_id).await.is_err());
+}

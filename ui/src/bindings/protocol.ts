@@ -1,5 +1,5 @@
-// Generated from crates/protocol by src-tauri/tests/ts_bindings.rs — do not edit.
-// Regenerate: HERALD_UPDATE_BINDINGS=1 cargo test -p herald-desktop --test ts_bindings
+// Generated from crates/protocol by crates/desktop-core/tests/ts_bindings.rs — do not edit.
+// Regenerate: HERALD_UPDATE_BINDINGS=1 cargo test -p herald-desktop-core --test ts_bindings
 
 /** One page of a list plus the opaque cursor of the next page (absent on the last). */
 export interface Page<T> {

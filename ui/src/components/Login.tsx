@@ -1,10 +1,11 @@
 import { useState } from "preact/hooks";
 
-import { ipc } from "../ipc";
 import type { SessionInfo } from "../ipc";
-import { ServerIcon } from "./icons";
+import { useBackend } from "../ipc";
+import { ServerIcon } from "./common/icons";
 
 export function Login({ info, onSignedIn }: { info: SessionInfo | null; onSignedIn: (i: SessionInfo) => void }) {
+  const backend = useBackend();
   const [server, setServer] = useState(info?.server ?? "http://127.0.0.1:8787");
   const [username, setUsername] = useState(info?.username ?? "");
   const [password, setPassword] = useState("");
@@ -16,7 +17,7 @@ export function Login({ info, onSignedIn }: { info: SessionInfo | null; onSigned
     setBusy("login");
     setError(null);
     try {
-      onSignedIn(await ipc.login(server, username, password));
+      onSignedIn(await backend.login(server, username, password));
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     } finally {
@@ -28,7 +29,7 @@ export function Login({ info, onSignedIn }: { info: SessionInfo | null; onSigned
     setBusy("local");
     setError(null);
     try {
-      onSignedIn(await ipc.startLocalServer());
+      onSignedIn(await backend.startLocalServer());
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     } finally {

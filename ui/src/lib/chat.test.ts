@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 
-import type { ChatMessage, ConversationSummary } from "../ipc/types";
 import {
   belongsTo,
   lastMessagePreview,
@@ -12,36 +11,7 @@ import {
   sortConversations,
   upsertConversation,
 } from "./chat";
-
-function msg(local_id: number, id: number | null, sender: string, content = "hi"): ChatMessage {
-  return {
-    local_id,
-    id,
-    conversation_id: 7,
-    peer: null,
-    sender,
-    content,
-    client_id: `c${local_id}`,
-    created_at: "2026-11-25T10:00:00Z",
-    state: id === null ? "pending" : "sent",
-  };
-}
-
-function conv(id: number, last_time: string, extra: Partial<ConversationSummary> = {}): ConversationSummary {
-  return {
-    id,
-    kind: "direct",
-    title: `peer${id}`,
-    peer: null,
-    room: null,
-    unread_count: 0,
-    read_up_to: 0,
-    peer_read_up_to: null,
-    last_message: null,
-    last_time,
-    ...extra,
-  };
-}
+import { conv, msg } from "./fixtures";
 
 describe("conversations", () => {
   it("sorts most recent first and upserts in place", () => {

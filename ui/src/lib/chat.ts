@@ -1,5 +1,5 @@
 // Chat state and formatting: pure functions, unit-tested.
-import type { ChatMessage, ConversationSummary } from "../ipc/types";
+import type { ChatMessage, ConversationSummary } from "../bindings/ipc";
 
 /** Conversation list order: most recent first. */
 export function sortConversations(list: ConversationSummary[]): ConversationSummary[] {

@@ -1,7 +1,7 @@
 // The message center's state transitions: pure functions over plain data, so the
 // component only wires them to events and clicks.
 import type { Counts, KindFilter, Notification, StatusFilter } from "../bindings/protocol";
-import type { ClientEvent } from "../ipc/types";
+import type { ClientEvent } from "../bindings/ipc";
 
 export type Tab = "all" | "personal" | "broadcast" | "chats";
 export const TABS: readonly Tab[] = ["all", "personal", "broadcast", "chats"];

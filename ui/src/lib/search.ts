@@ -2,7 +2,7 @@
 // what Escape does. Pure functions; the component wires them to the local
 // full-text index (ipc.search / ipc.searchMessages) through createLookup.
 import type { KindFilter, Notification, StatusFilter } from "../bindings/protocol";
-import type { MessageHit, NotificationHit, SnippetPart } from "../ipc/types";
+import type { MessageHit, NotificationHit, SnippetPart } from "../bindings/ipc";
 import { matchesView } from "./inbox";
 
 /** Most hits asked of the local index per query. */

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use keyring_core::{CredentialStore, Entry};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Keyring "service" attribute of every Herald item.
 const SERVICE: &str = "dev.herald.desktop";
@@ -14,14 +15,18 @@ const SERVICE: &str = "dev.herald.desktop";
 const FALLBACK_FILE: &str = "session-token";
 
 /// Where tokens are stored right now; shown in Settings → Account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SecretStorage {
     /// The OS keyring accepted the last operation.
     Keyring,
     /// The keyring failed (`reason`), so the token is in `path`, readable only by
     /// this OS user.
-    File { path: PathBuf, reason: String },
+    File {
+        #[schema(value_type = String)]
+        path: PathBuf,
+        reason: String,
+    },
 }
 
 /// The session token store: keyring first, file as the visible fallback.
@@ -30,10 +35,8 @@ pub enum SecretStorage {
 /// while it asks to unlock), so async code goes through [`Secrets::blocking`].
 #[derive(Clone)]
 pub struct Secrets {
-    /// The OS credential store; `None` when it could not even be opened.
-    keyring: Option<Arc<CredentialStore>>,
-    /// Why the keyring could not be opened, if it could not.
-    keyring_error: Option<String>,
+    /// The OS credential store, or why it could not even be opened.
+    keyring: Result<Arc<CredentialStore>, String>,
     /// The app's data dir; the fallback file goes here.
     dir: PathBuf,
     /// Where the last save or load actually found the token. A keyring that
@@ -43,23 +46,11 @@ pub struct Secrets {
 }
 
 impl Secrets {
-    /// Opens the platform's secret service, remembering (not failing on) an error.
-    pub fn open_default(dir: &Path) -> Self {
-        match open_platform_store() {
-            Ok(store) => Self::with_store(Some(store), None, dir),
-            Err(reason) => Self::with_store(None, Some(reason), dir),
-        }
-    }
-
-    /// A store over `keyring` (tests pass keyring-core's mock store or `None`).
-    pub fn with_store(
-        keyring: Option<Arc<CredentialStore>>,
-        keyring_error: Option<String>,
-        dir: &Path,
-    ) -> Self {
+    /// A store over `keyring`: the platform's secret service as the shell opened
+    /// it, or why it could not (tests pass keyring-core's mock store).
+    pub fn new(keyring: Result<Arc<CredentialStore>, String>, dir: &Path) -> Self {
         Self {
             keyring,
-            keyring_error,
             dir: dir.to_path_buf(),
             last: Arc::default(),
         }
@@ -84,11 +75,8 @@ impl Secrets {
 
     fn entry(&self, account: &str) -> Result<Entry, String> {
         match &self.keyring {
-            Some(store) => Entry::new_in_store(store, SERVICE, account).map_err(|e| e.to_string()),
-            None => Err(self
-                .keyring_error
-                .clone()
-                .unwrap_or_else(|| "no secret service".into())),
+            Ok(store) => Entry::new_in_store(store, SERVICE, account).map_err(|e| e.to_string()),
+            Err(reason) => Err(reason.clone()),
         }
     }
 
@@ -177,8 +165,8 @@ impl Secrets {
             return storage;
         }
         match &self.keyring {
-            Some(_) => SecretStorage::Keyring,
-            None => self.file_status(self.keyring_error.as_deref().unwrap_or("no secret service")),
+            Ok(_) => SecretStorage::Keyring,
+            Err(reason) => self.file_status(reason),
         }
     }
 
@@ -191,18 +179,6 @@ impl Secrets {
             path: self.fallback_path(),
             reason: reason.to_string(),
         }
-    }
-}
-
-fn open_platform_store() -> Result<Arc<CredentialStore>, String> {
-    #[cfg(target_os = "linux")]
-    {
-        let store = zbus_secret_service_keyring_store::Store::new().map_err(|e| e.to_string())?;
-        Ok(store)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        Err("no keyring store is built in for this platform".into())
     }
 }
 
@@ -251,7 +227,7 @@ mod tests {
     #[test]
     fn token_round_trips_through_the_keyring_and_leaves_no_file() {
         let dir = tempfile::tempdir().unwrap();
-        let secrets = Secrets::with_store(Some(mock_store()), None, dir.path());
+        let secrets = Secrets::new(Ok(mock_store()), dir.path());
         assert_eq!(
             secrets.save("alice@http://h", "t0k3n").unwrap(),
             SecretStorage::Keyring
@@ -267,9 +243,8 @@ mod tests {
     #[test]
     fn without_a_secret_service_the_token_goes_to_a_private_file_and_says_so() {
         let dir = tempfile::tempdir().unwrap();
-        let secrets = Secrets::with_store(
-            None,
-            Some("org.freedesktop.secrets was not provided".into()),
+        let secrets = Secrets::new(
+            Err("org.freedesktop.secrets was not provided".into()),
             dir.path(),
         );
         let storage = secrets.save("alice@http://h", "t0k3n").unwrap();
@@ -300,7 +275,7 @@ mod tests {
     fn a_keyring_that_fails_at_save_time_falls_back_without_losing_the_login() {
         let dir = tempfile::tempdir().unwrap();
         let store = mock_store();
-        let secrets = Secrets::with_store(Some(store.clone()), None, dir.path());
+        let secrets = Secrets::new(Ok(store.clone()), dir.path());
         let entry = Entry::new_in_store(&store, SERVICE, "bob@http://h").unwrap();
         let cred: &keyring_core::mock::Cred = entry.as_any().downcast_ref().unwrap();
         cred.set_error(keyring_core::Error::NoStorageAccess(
@@ -319,7 +294,7 @@ mod tests {
     #[tokio::test]
     async fn keyring_calls_from_async_code_run_off_the_runtime_thread() {
         let dir = tempfile::tempdir().unwrap();
-        let secrets = Secrets::with_store(Some(mock_store()), None, dir.path());
+        let secrets = Secrets::new(Ok(mock_store()), dir.path());
         let runtime_thread = std::thread::current().id();
         let (storage, thread) = secrets
             .blocking(|s| (s.save("a@h", "t").unwrap(), std::thread::current().id()))
@@ -335,11 +310,11 @@ mod tests {
     #[test]
     fn a_keyring_save_after_a_fallback_removes_the_old_file() {
         let dir = tempfile::tempdir().unwrap();
-        Secrets::with_store(None, None, dir.path())
+        Secrets::new(Err("no secret service".into()), dir.path())
             .save("a@h", "old")
             .unwrap();
         assert!(dir.path().join(FALLBACK_FILE).exists());
-        let secrets = Secrets::with_store(Some(mock_store()), None, dir.path());
+        let secrets = Secrets::new(Ok(mock_store()), dir.path());
         secrets.save("a@h", "new").unwrap();
         assert!(!dir.path().join(FALLBACK_FILE).exists());
         assert_eq!(secrets.load("a@h").0.as_deref(), Some("new"));

@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// More than this many popups within [`BURST_WINDOW`] is a burst.
 pub const BURST_THRESHOLD: usize = 3;
@@ -67,9 +68,13 @@ impl From<TimeOfDay> for String {
 }
 
 /// A daily quiet period; may wrap midnight (22:00–07:00).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct QuietHours {
+    /// "HH:MM", local time.
+    #[schema(value_type = String)]
     pub start: TimeOfDay,
+    /// "HH:MM", local time; before `start` when the period wraps midnight.
+    #[schema(value_type = String)]
     pub end: TimeOfDay,
 }
 
@@ -87,7 +92,7 @@ impl QuietHours {
 }
 
 /// The user's popup settings (Settings → Notifications).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct PopupSettings {
     /// Popups for notifications sent with `desktop: true` (the sender asked for one).
