@@ -20,8 +20,10 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     /// Starts `binary` (the test's `env!("CARGO_BIN_EXE_herald-server")`) on a
-    /// free loopback port with `args` and `envs`, its stderr in `log`; returns
-    /// once `/healthz` answers.
+    /// free loopback port with `args` and `envs` (over [`GENEROUS_LIMITS`]),
+    /// its stderr in `log`; returns once `/healthz` answers.
+    ///
+    /// [`GENEROUS_LIMITS`]: crate::GENEROUS_LIMITS
     pub async fn start(
         binary: &Path,
         args: &[String],
@@ -33,6 +35,9 @@ impl ServerProcess {
         // Only what the test sets may configure the server.
         for (key, _) in std::env::vars().filter(|(key, _)| key.starts_with("HERALD_")) {
             command.env_remove(key);
+        }
+        for (key, limit) in crate::GENEROUS_LIMITS {
+            command.env(format!("HERALD_{}", key.to_uppercase()), limit.to_string());
         }
         let child = command
             .args(args)

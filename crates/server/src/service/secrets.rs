@@ -9,8 +9,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 
 use super::principals::TokenHash;
+use crate::limits::HashPool;
 use crate::{Error, Result};
 
 /// Marks Herald tokens so secret scanners and people can recognise them.
@@ -28,23 +30,32 @@ pub fn check_password_policy(password: &str) -> Result<()> {
     Ok(())
 }
 
-/// Hashes on a blocking thread: argon2id is deliberately slow.
-pub async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
+/// Hashes on the password pool (argon2id is deliberately slow); `client` is
+/// who asked, when that is an anonymous address (see [`HashPool::run`]).
+pub async fn hash_password(
+    pool: &HashPool,
+    client: Option<IpAddr>,
+    password: String,
+) -> Result<String> {
+    pool.run(client, move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|hash| hash.to_string())
             .map_err(|e| Error::Internal(format!("hashing a password: {e}")))
     })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))?
+    .await?
 }
 
 /// Checks a password against a stored hash. With no hash (unknown user) it still
 /// does the work, so response time does not reveal which usernames exist.
-pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool> {
-    tokio::task::spawn_blocking(move || {
+pub async fn verify_password(
+    pool: &HashPool,
+    client: Option<IpAddr>,
+    password: String,
+    hash: Option<String>,
+) -> Result<bool> {
+    pool.run(client, move || {
         let hash = hash.unwrap_or_else(dummy_hash);
         let parsed = PasswordHash::new(&hash)
             .map_err(|e| Error::Internal(format!("stored password hash is invalid: {e}")))?;
@@ -52,8 +63,7 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
             .verify_password(password.as_bytes(), &parsed)
             .is_ok())
     })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))?
+    .await?
 }
 
 fn dummy_hash() -> String {
@@ -95,15 +105,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_password_verifies_only_against_its_own_hash() {
-        let hash = hash_password("correct horse".into()).await.unwrap();
+        let pool = HashPool::new(2, Default::default()).unwrap();
+        let verify = |password: &str, hash: Option<String>| {
+            verify_password(&pool, None, password.into(), hash)
+        };
+        let hash = hash_password(&pool, None, "correct horse".into())
+            .await
+            .unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse".into(), Some(hash.clone()))
-            .await
-            .unwrap());
-        assert!(!verify_password("wrong horse".into(), Some(hash))
-            .await
-            .unwrap());
-        assert!(!verify_password("anything".into(), None).await.unwrap());
+        assert!(verify("correct horse", Some(hash.clone())).await.unwrap());
+        assert!(!verify("wrong horse", Some(hash)).await.unwrap());
+        assert!(!verify("anything", None).await.unwrap());
     }
 
     #[test]
