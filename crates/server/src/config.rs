@@ -516,6 +516,65 @@ mod tests {
     }
 
     #[test]
+    fn limits_that_would_let_nothing_through_are_refused() {
+        let nonsense = [
+            Config {
+                publish_per_s: 0,
+                ..Config::default()
+            },
+            Config {
+                header_read_timeout_s: 0,
+                ..Config::default()
+            },
+            Config {
+                max_connections: Some(0),
+                ..Config::default()
+            },
+            Config {
+                hash_threads: Some(0),
+                ..Config::default()
+            },
+            Config {
+                login_backoff_ms: 5_000,
+                login_lockout_max_s: 1,
+                ..Config::default()
+            },
+        ];
+        for config in nonsense {
+            let error = config.validate().unwrap_err().to_string();
+            assert!(
+                [
+                    "publish_per_s",
+                    "header_read_timeout_s",
+                    "max_connections",
+                    "hash_threads",
+                    "login_backoff_ms"
+                ]
+                .iter()
+                .any(|key| error.contains(key)),
+                "{error}"
+            );
+        }
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges_separated_by_commas() {
+        let flags =
+            Flags::try_parse_from(["herald-server", "--trusted-proxies", "127.0.0.1,10.0.0.0/8"])
+                .unwrap();
+        let config = Config::load(&flags).unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert!(
+            Flags::try_parse_from(["herald-server", "--trusted-proxies", "proxy.lan"]).is_err()
+        );
+        assert!(
+            Config::default().trusted_proxies.is_empty(),
+            "no proxy is trusted by default"
+        );
+    }
+
+    #[test]
     fn logged_database_urls_hide_the_password() {
         let shown = Database::Postgres("postgres://herald:s3cret@db:5432/herald".into());
         assert_eq!(shown.to_string(), "postgres://herald:***@db:5432/herald");

@@ -9,6 +9,9 @@ use tokio::time::Instant;
 
 /// Bounds waiting for a start; a debug build on a busy machine can be slow.
 const START_LIMIT: Duration = Duration::from_secs(60);
+/// Bounds waiting for an exit after SIGTERM (the server's own drain deadline
+/// is 10 s by default).
+const EXIT_LIMIT: Duration = Duration::from_secs(60);
 
 /// A running `herald-server`; dropped, it is killed so a failing test leaves
 /// nothing behind.
@@ -77,6 +80,25 @@ impl ServerProcess {
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGTERM, as systemd stops it, and waits (at most a minute) for it to exit.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        // SAFETY: signalling our own child by its pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + EXIT_LIMIT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("child status") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "herald-server still running {EXIT_LIMIT:?} after SIGTERM:\n{}",
+                    self.log_text()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 

@@ -67,8 +67,10 @@ impl HashPool {
         })?;
         let (done, result) = oneshot::channel();
         self.threads.spawn(move || {
-            let _claim = claim;
-            let _ = done.send(work());
+            let result = work();
+            // Free before the caller hears back, so its next call finds room.
+            drop(claim);
+            let _ = done.send(result);
         });
         result
             .await
