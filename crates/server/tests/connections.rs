@@ -44,6 +44,14 @@ async fn read_until_closed(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&received).into_owned()
 }
 
+/// The start of a send whose body promises 100 bytes and brings a few.
+fn unfinished_send(token: &str) -> String {
+    format!(
+        "POST /api/v1/notifications HTTP/1.1\r\nhost: herald\r\nauthorization: Bearer {token}\r\n\
+         content-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"to\":"
+    )
+}
+
 #[tokio::test]
 async fn a_connection_that_sends_nothing_is_closed_after_the_header_timeout() {
     let server = server(|_| {}).await;
@@ -78,12 +86,10 @@ async fn a_trickled_body_gets_408_when_its_deadline_passes() {
     let server = server(|_| {}).await;
     let admin = server.admin().await;
     let mut client = TcpStream::connect(server.addr).await.unwrap();
-    let head = format!(
-        "POST /api/v1/notifications HTTP/1.1\r\nhost: herald\r\nauthorization: Bearer {}\r\n\
-         content-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"to\":",
-        admin.token
-    );
-    client.write_all(head.as_bytes()).await.unwrap();
+    client
+        .write_all(unfinished_send(&admin.token).as_bytes())
+        .await
+        .unwrap();
     let received = read_until_closed(&mut client).await;
     assert!(received.starts_with("HTTP/1.1 408"), "{received}");
     assert!(received.contains("request_timeout"), "{received}");
@@ -162,12 +168,10 @@ async fn shutdown_closes_a_request_still_in_flight_at_its_deadline() {
     let admin = server.admin().await;
     // A body that never finishes keeps its request in flight.
     let mut stuck = TcpStream::connect(server.addr).await.unwrap();
-    let head = format!(
-        "POST /api/v1/notifications HTTP/1.1\r\nhost: herald\r\nauthorization: Bearer {}\r\n\
-         content-type: application/json\r\ncontent-length: 100\r\n\r\n{{",
-        admin.token
-    );
-    stuck.write_all(head.as_bytes()).await.unwrap();
+    stuck
+        .write_all(unfinished_send(&admin.token).as_bytes())
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     tokio::time::timeout(BOUND, server.shutdown())
         .await
