@@ -92,13 +92,20 @@ async fn a_login_flood_is_refused_at_once_while_another_users_correct_login_succ
     assert!(hashed <= 5, "{hashed} wrong passwords were hashed");
     refused.iter().for_each(|a| assert_rate_limited(a));
 
+    // Every refusal was the backoff's or the busy pool's, and no thread is
+    // left claimed.
     let metrics = server.anonymous().get("/metrics").await.body;
     let metrics = metrics.as_str().expect("metrics text");
-    assert!(
-        metrics.contains(r#"herald_login_throttled_total{reason="address"}"#),
-        "{metrics}"
-    );
-    assert!(metrics.contains("herald_password_hash_busy 0"), "{metrics}");
+    let counter = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0) as usize
+    };
+    let throttled = counter(r#"herald_login_throttled_total{reason="address"} "#);
+    let saturated = counter("herald_password_hash_saturated_total ");
+    assert_eq!(throttled + saturated, refused.len(), "{metrics}");
+    assert_eq!(counter("herald_password_hash_busy "), 0, "{metrics}");
 }
 
 #[tokio::test]

@@ -5,8 +5,12 @@
 //! and starved the store's reads, which use that pool too. Here hashing has its
 //! own few threads, and work that finds them all busy is refused at once
 //! instead of queueing: the caller answers `429` and the client comes back.
-//! One client address may hold at most half of them, so a single flooding
-//! address always leaves room for everyone else.
+//! A caller claims its thread before doing anything else (a login claims it
+//! before reading the user), so a refused attempt costs nothing. One client
+//! address may hold at most half of the threads, so a single flooding address
+//! always leaves room for everyone else, and the threads run at a lower CPU
+//! priority than the ones serving requests: a flood of hashes slows other
+//! hashes, not every other request.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -21,9 +25,11 @@ use crate::{Error, Result};
 
 /// What a refused caller is told to wait: a hash takes tens of milliseconds.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// The hashing threads' nice value (request threads keep 0).
+const NICENESS: libc::c_int = 10;
 
 pub struct HashPool {
-    threads: rayon::ThreadPool,
+    threads: Arc<rayon::ThreadPool>,
     /// One permit per thread: a job runs only with one, so nothing ever queues.
     slots: Arc<Semaphore>,
     /// Jobs running per client address.
@@ -38,10 +44,11 @@ impl HashPool {
             .num_threads(size)
             .thread_name(|i| format!("herald-hash-{i}"))
             .panic_handler(|_| tracing::error!("a password-hashing job panicked"))
+            .start_handler(|_| lower_priority())
             .build()
             .map_err(|e| Error::Internal(format!("starting the hashing threads: {e}")))?;
         Ok(Self {
-            threads,
+            threads: Arc::new(threads),
             slots: Arc::new(Semaphore::new(size)),
             per_client: Arc::default(),
             per_client_max: (size / 2).max(1),
@@ -49,35 +56,21 @@ impl HashPool {
         })
     }
 
-    /// Runs `work` on a free hashing thread and returns its result; with every
-    /// thread busy, or `client`'s share in use, fails at once with
-    /// [`Error::RateLimited`]. Work for no client (an admin's change) only
-    /// needs a free thread.
-    pub async fn run<T, F>(&self, client: Option<IpAddr>, work: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce() -> T + Send + 'static,
-    {
-        let claim = self.claim(client).ok_or_else(|| {
+    /// A free hashing thread for `client`, held until the returned claim runs
+    /// its work or is dropped; with every thread busy, or `client`'s share in
+    /// use, [`Error::RateLimited`] at once. Work for no client (an admin's
+    /// change) only needs a free thread.
+    pub fn claim(&self, client: Option<IpAddr>) -> Result<Claim> {
+        self.try_claim(client).ok_or_else(|| {
             self.metrics.hash_pool_saturated.inc();
             Error::RateLimited {
                 message: "the server is busy checking passwords; try again in a moment".into(),
                 retry_after: RETRY_AFTER,
             }
-        })?;
-        let (done, result) = oneshot::channel();
-        self.threads.spawn(move || {
-            let result = work();
-            // Free before the caller hears back, so its next call finds room.
-            drop(claim);
-            let _ = done.send(result);
-        });
-        result
-            .await
-            .map_err(|_| Error::Internal("a password-hashing job failed".into()))
+        })
     }
 
-    fn claim(&self, client: Option<IpAddr>) -> Option<Claim> {
+    fn try_claim(&self, client: Option<IpAddr>) -> Option<Claim> {
         if let Some(ip) = client {
             let mut per_client = lock(&self.per_client);
             let running = per_client.entry(ip).or_default();
@@ -87,6 +80,7 @@ impl HashPool {
             *running += 1;
         }
         let mut claim = Claim {
+            threads: self.threads.clone(),
             client,
             per_client: self.per_client.clone(),
             slot: None,
@@ -99,12 +93,48 @@ impl HashPool {
     }
 }
 
-/// A running job's thread and its client's share; both are given back on drop.
-struct Claim {
+/// Lowers the calling thread's CPU priority (on Linux `setpriority` with a
+/// thread id acts on that thread alone).
+fn lower_priority() {
+    // SAFETY: gettid and setpriority only read and change this thread's nice value.
+    let changed = unsafe {
+        let thread = libc::gettid() as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, thread, NICENESS)
+    };
+    if changed != 0 {
+        tracing::debug!("could not lower the priority of a hashing thread");
+    }
+}
+
+/// A hashing thread and its client's share, held from the claim until the
+/// work is done; both are given back on drop.
+pub struct Claim {
+    threads: Arc<rayon::ThreadPool>,
     client: Option<IpAddr>,
     per_client: Arc<Mutex<HashMap<IpAddr, usize>>>,
     slot: Option<OwnedSemaphorePermit>,
     metrics: Arc<Metrics>,
+}
+
+impl Claim {
+    /// Runs `work` on the claimed thread and returns its result.
+    pub async fn run<T, F>(self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let (done, result) = oneshot::channel();
+        let threads = self.threads.clone();
+        threads.spawn(move || {
+            let result = work();
+            // Free before the caller hears back, so its next call finds room.
+            drop(self);
+            let _ = done.send(result);
+        });
+        result
+            .await
+            .map_err(|_| Error::Internal("a password-hashing job failed".into()))
+    }
 }
 
 impl Drop for Claim {
@@ -156,13 +186,15 @@ mod tests {
         for _ in 0..2 {
             let job = slow_job(running.clone(), peak.clone(), release.clone());
             let pool = pool.clone();
-            jobs.push(tokio::spawn(async move { pool.run(None, job).await }));
+            jobs.push(tokio::spawn(
+                async move { pool.claim(None)?.run(job).await },
+            ));
         }
         while pool.slots.available_permits() > 0 {
             tokio::task::yield_now().await;
         }
         for _ in 0..20 {
-            let refused = pool.run(None, || ()).await;
+            let refused = pool.claim(None);
             assert!(matches!(refused, Err(Error::RateLimited { .. })));
         }
         tokio::task::spawn_blocking(move || release.wait())
@@ -173,7 +205,7 @@ mod tests {
         }
         assert_eq!(peak.load(Ordering::SeqCst), 2);
         assert_eq!(pool.metrics.hash_pool_saturated.get(), 20);
-        assert_eq!(pool.run(None, || 7).await.unwrap(), 7);
+        assert_eq!(pool.claim(None).unwrap().run(|| 7).await.unwrap(), 7);
     }
 
     #[tokio::test]
@@ -184,14 +216,14 @@ mod tests {
         let job = slow_job(Arc::default(), Arc::default(), release.clone());
         let held = {
             let pool = pool.clone();
-            tokio::spawn(async move { pool.run(flooder, job).await })
+            tokio::spawn(async move { pool.claim(flooder)?.run(job).await })
         };
         while pool.slots.available_permits() > 1 {
             tokio::task::yield_now().await;
         }
-        assert!(pool.run(flooder, || ()).await.is_err());
+        assert!(pool.claim(flooder).is_err());
         let someone_else = Some(IpAddr::from([192, 0, 2, 2]));
-        pool.run(someone_else, || ()).await.unwrap();
+        pool.claim(someone_else).unwrap().run(|| ()).await.unwrap();
         tokio::task::spawn_blocking(move || release.wait())
             .await
             .unwrap();

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 pub use client_ip::{ClientIps, TrustedProxy};
-pub use hash_pool::HashPool;
+pub use hash_pool::{Claim, HashPool};
 pub use login::LoginThrottle;
 pub use sends::{whole_seconds, SendLimits};
 pub use sockets::{Pending, Unauthenticated};

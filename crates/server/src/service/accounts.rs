@@ -37,8 +37,11 @@ pub async fn bootstrap_admin(state: &AppState) -> Result<Option<String>> {
         .create_user(NewUser {
             username: "admin".into(),
             display_name: "Administrator".into(),
-            password_hash: secrets::hash_password(&state.limits.hashes, None, password.clone())
-                .await?,
+            password_hash: secrets::hash_password(
+                state.limits.hashes.claim(None)?,
+                password.clone(),
+            )
+            .await?,
             role: Role::Admin,
         })
         .await;
@@ -88,8 +91,11 @@ pub async fn create_user(
         .create_user(NewUser {
             username: request.username,
             display_name,
-            password_hash: secrets::hash_password(&state.limits.hashes, client, request.password)
-                .await?,
+            password_hash: secrets::hash_password(
+                state.limits.hashes.claim(client)?,
+                request.password,
+            )
+            .await?,
             role: request.role.unwrap_or(Role::User),
         })
         .await?)
@@ -137,10 +143,11 @@ pub async fn login(
                 retry_after: wait,
             }
         })?;
+    // The thread first: with none free the attempt costs not even a store read.
+    let thread = state.limits.hashes.claim(Some(client))?;
     let record = state.store.user_by_name(&request.username).await?;
     let hash = record.as_ref().map(|r| r.password_hash.clone());
-    let hashes = &state.limits.hashes;
-    let valid = secrets::verify_password(hashes, Some(client), request.password, hash).await?;
+    let valid = secrets::verify_password(thread, request.password, hash).await?;
     let user = match record {
         Some(record) if valid => {
             attempt.succeeded();
@@ -177,7 +184,7 @@ pub async fn update_user(
     let password_hash = match request.password {
         Some(password) => {
             secrets::check_password_policy(&password)?;
-            Some(secrets::hash_password(&state.limits.hashes, None, password).await?)
+            Some(secrets::hash_password(state.limits.hashes.claim(None)?, password).await?)
         }
         None => None,
     };

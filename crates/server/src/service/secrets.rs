@@ -9,10 +9,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::net::IpAddr;
 
 use super::principals::TokenHash;
-use crate::limits::HashPool;
+use crate::limits::Claim;
 use crate::{Error, Result};
 
 /// Marks Herald tokens so secret scanners and people can recognise them.
@@ -30,40 +29,37 @@ pub fn check_password_policy(password: &str) -> Result<()> {
     Ok(())
 }
 
-/// Hashes on the password pool (argon2id is deliberately slow); `client` is
-/// who asked, when that is an anonymous address (see [`HashPool::run`]).
-pub async fn hash_password(
-    pool: &HashPool,
-    client: Option<IpAddr>,
-    password: String,
-) -> Result<String> {
-    pool.run(client, move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|e| Error::Internal(format!("hashing a password: {e}")))
-    })
-    .await?
+/// Hashes on a claimed password thread (argon2id is deliberately slow; see
+/// `limits::HashPool`).
+pub async fn hash_password(thread: Claim, password: String) -> Result<String> {
+    thread
+        .run(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|hash| hash.to_string())
+                .map_err(|e| Error::Internal(format!("hashing a password: {e}")))
+        })
+        .await?
 }
 
 /// Checks a password against a stored hash. With no hash (unknown user) it still
 /// does the work, so response time does not reveal which usernames exist.
 pub async fn verify_password(
-    pool: &HashPool,
-    client: Option<IpAddr>,
+    thread: Claim,
     password: String,
     hash: Option<String>,
 ) -> Result<bool> {
-    pool.run(client, move || {
-        let hash = hash.unwrap_or_else(dummy_hash);
-        let parsed = PasswordHash::new(&hash)
-            .map_err(|e| Error::Internal(format!("stored password hash is invalid: {e}")))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
-    })
-    .await?
+    thread
+        .run(move || {
+            let hash = hash.unwrap_or_else(dummy_hash);
+            let parsed = PasswordHash::new(&hash)
+                .map_err(|e| Error::Internal(format!("stored password hash is invalid: {e}")))?;
+            Ok(Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok())
+        })
+        .await?
 }
 
 fn dummy_hash() -> String {
@@ -105,11 +101,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_password_verifies_only_against_its_own_hash() {
-        let pool = HashPool::new(2, Default::default()).unwrap();
+        let pool = crate::limits::HashPool::new(2, Default::default()).unwrap();
         let verify = |password: &str, hash: Option<String>| {
-            verify_password(&pool, None, password.into(), hash)
+            verify_password(pool.claim(None).unwrap(), password.into(), hash)
         };
-        let hash = hash_password(&pool, None, "correct horse".into())
+        let hash = hash_password(pool.claim(None).unwrap(), "correct horse".into())
             .await
             .unwrap();
         assert!(hash.starts_with("$argon2id$"));
