@@ -147,8 +147,6 @@ pub async fn run(
             metrics.http_connections_refused.inc();
             continue;
         };
-        // Small frames and answers go out at once (as axum::serve set it).
-        let _ = stream.set_nodelay(true);
         connections.spawn(connection::serve(
             stream,
             peer,
