@@ -17,6 +17,8 @@ pub struct Request {
     pub method: &'static str,
     pub path: String,
     pub bearer: Option<String>,
+    /// Sent as `X-Forwarded-For`, to stand for a client behind a trusted proxy.
+    pub forwarded_for: Option<String>,
     pub body: String,
 }
 
@@ -26,6 +28,7 @@ impl Request {
             method: "POST",
             path: path.into(),
             bearer,
+            forwarded_for: None,
             body,
         }
     }
@@ -35,6 +38,7 @@ impl Request {
             method: "GET",
             path: path.into(),
             bearer: None,
+            forwarded_for: None,
             body: String::new(),
         }
     }
@@ -73,6 +77,9 @@ impl Http {
         )?;
         if let Some(token) = &request.bearer {
             write!(self.out, "authorization: Bearer {token}\r\n")?;
+        }
+        if let Some(client) = &request.forwarded_for {
+            write!(self.out, "x-forwarded-for: {client}\r\n")?;
         }
         self.out.extend_from_slice(b"\r\n");
         self.out.extend_from_slice(request.body.as_bytes());

@@ -1,4 +1,4 @@
-//! Herald's load generator: measures the targets T1–T12 of PERFORMANCE.md
+//! Herald's load generator: measures the targets T1–T12 and T16 of PERFORMANCE.md
 //! against a `herald-server` process and, side by side, against peer servers
 //! shaped like the seed design (Node.js `ws`, Python FastAPI/uvicorn).
 //!
@@ -37,6 +37,8 @@ pub enum Scenario {
     Durable,
     Postgres,
     Crash,
+    /// T16: a wrong-password login flood.
+    Login,
 }
 
 /// Sizes, rates and durations of one suite run.
@@ -67,6 +69,8 @@ pub struct Plan {
     /// T11's batched run: recipients per notification.
     pub postgres_batch: usize,
     pub crash_iterations: usize,
+    /// T16: one run per flood, each on a fresh server.
+    pub login_floods: Vec<scenarios::login::Flood>,
     /// How long to wait for stragglers after the last scheduled send.
     pub drain: Duration,
     pub peers: Vec<Kind>,
@@ -103,6 +107,7 @@ impl Plan {
             postgres_admin_url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
             postgres_batch: 100,
             crash_iterations: 20,
+            login_floods: scenarios::login::Flood::from_one_and_from_each(500, 10.0, 50.0),
             drain: Duration::from_secs(20),
             peers: vec![Kind::Node, Kind::Python],
             scenarios: vec![
@@ -113,6 +118,7 @@ impl Plan {
                 Scenario::Durable,
                 Scenario::Postgres,
                 Scenario::Crash,
+                Scenario::Login,
             ],
         }
     }
@@ -145,6 +151,7 @@ impl Plan {
             durable_seconds: 0.5,
             postgres_batch: 5,
             crash_iterations: 2,
+            login_floods: scenarios::login::Flood::from_one_and_from_each(20, 1.0, 20.0),
             drain: Duration::from_secs(5),
             peers: Vec::new(),
             ..Self::full()
@@ -168,7 +175,8 @@ pub async fn run(plan: &Plan, launch: &Launch, work_dir: &std::path::Path) -> Re
         || wants(Scenario::Broadcast)
         || wants(Scenario::Personal)
         || wants(Scenario::Chat)
-        || wants(Scenario::Durable);
+        || wants(Scenario::Durable)
+        || wants(Scenario::Login);
     let seeded = if needs_seed {
         let users = plan
             .idle_connections
@@ -312,6 +320,29 @@ pub async fn run(plan: &Plan, launch: &Launch, work_dir: &std::path::Path) -> Re
         results.crash = Some(
             scenarios::crash::run(launch, &work_dir.join("crash"), plan.crash_iterations).await?,
         );
+    }
+    if let (true, Some(seeded)) = (wants(Scenario::Login), &seeded) {
+        for flood in &plan.login_floods {
+            eprintln!(
+                "==> T16 login flood: {} loops from {} address(es), {} s",
+                flood.attackers, flood.addresses, flood.seconds
+            );
+            let run = scenarios::login::run(launch, &herald_dir, seeded.clone(), *flood).await?;
+            eprintln!(
+                "    RSS {} → {} KiB{}; answers {:?}; healthy p99 {:.1} ms ({} failed)",
+                run.rss_before_kib,
+                run.rss_peak_kib,
+                if run.killed_at_guard {
+                    " (killed at the guard)"
+                } else {
+                    ""
+                },
+                run.answers,
+                run.healthy.p99_ms,
+                run.healthy_failed
+            );
+            results.login.push(run);
+        }
     }
     results.load_average_after = procstat::load_average();
     results.wall_s = started.elapsed().as_secs_f64();

@@ -128,6 +128,8 @@ pub async fn open_loop(
 pub struct Done {
     pub accepted: u64,
     pub refused: u64,
+    /// How many refusals each status got.
+    pub refused_by_status: std::collections::BTreeMap<u16, u64>,
     /// Request → response, µs.
     pub ack: Histogram<u64>,
     /// Ids from the accepted responses (`{"id":…}`), when asked for.
@@ -155,6 +157,7 @@ pub async fn closed_loop(
             let mut done = Done {
                 accepted: 0,
                 refused: 0,
+                refused_by_status: Default::default(),
                 ack: histogram(),
                 ids: Vec::new(),
             };
@@ -172,7 +175,10 @@ pub async fn closed_loop(
                             }
                         }
                     }
-                    Ok(_) => done.refused += 1,
+                    Ok((status, _)) => {
+                        done.refused += 1;
+                        *done.refused_by_status.entry(status).or_default() += 1;
+                    }
                     Err(_) => return done,
                 }
             }
@@ -182,6 +188,7 @@ pub async fn closed_loop(
     let mut total = Done {
         accepted: 0,
         refused: 0,
+        refused_by_status: Default::default(),
         ack: histogram(),
         ids: Vec::new(),
     };
@@ -189,6 +196,9 @@ pub async fn closed_loop(
         let done = done.map_err(|e| Error::Setup(e.to_string()))?;
         total.accepted += done.accepted;
         total.refused += done.refused;
+        for (status, n) in done.refused_by_status {
+            *total.refused_by_status.entry(status).or_default() += n;
+        }
         let _ = total.ack.add(&done.ack);
         total.ids.extend(done.ids);
     }

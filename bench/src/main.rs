@@ -11,7 +11,7 @@ use herald_bench::{Plan, Scenario};
 #[derive(Debug, Parser)]
 #[command(
     name = "herald-bench",
-    about = "Herald's load generator (targets T1–T12)"
+    about = "Herald's load generator (targets T1–T12, T16)"
 )]
 struct Cli {
     #[command(subcommand)]

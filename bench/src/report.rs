@@ -211,6 +211,27 @@ pub struct Crash {
     pub restarts_ok: usize,
 }
 
+/// T16: one run of a wrong-password login flood, with a healthy user's reads
+/// beside it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LoginFlood {
+    /// Distinct client addresses the flood came from (through a trusted proxy).
+    pub addresses: usize,
+    /// Concurrent login loops.
+    pub attackers: usize,
+    pub seconds: f64,
+    pub attempts: u64,
+    /// Answers by status: 401 (a password was checked), 429 (refused first).
+    pub answers: std::collections::BTreeMap<u16, u64>,
+    pub rss_before_kib: u64,
+    pub rss_peak_kib: u64,
+    /// The server was killed because its RSS passed the bench's guard.
+    pub killed_at_guard: bool,
+    /// The healthy user's `GET /notifications/counts`, from its scheduled time.
+    pub healthy: Latency,
+    pub healthy_failed: u64,
+}
+
 /// Everything one target did in the shared scenarios.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TargetResults {
@@ -239,6 +260,7 @@ pub struct Results {
     pub durable: Option<Durable>,
     pub postgres: Option<Postgres>,
     pub crash: Option<Crash>,
+    pub login: Vec<LoginFlood>,
 }
 
 fn num(x: f64) -> String {
@@ -477,6 +499,36 @@ impl Results {
                         )
                     })
             }),
+        });
+
+        let floods = &self.login;
+        rows.push(Row {
+            id: "T16",
+            what: "concurrent wrong-password logins: server RSS peak; healthy p99",
+            target: "≤ 300 MB; ≤ 50 ms",
+            values: herald_only((!floods.is_empty()).then(|| {
+                let text = floods
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{} loops from {} address(es): RSS {} → {} MB{}, healthy p99 {} ms",
+                            f.attackers,
+                            f.addresses,
+                            f.rss_before_kib / 1024,
+                            f.rss_peak_kib / 1024,
+                            if f.killed_at_guard {
+                                " (killed at the guard)"
+                            } else {
+                                ""
+                            },
+                            num(f.healthy.p99_ms)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let worst = floods.iter().map(|f| f.healthy.p99_ms).fold(0.0, f64::max);
+                (text, worst)
+            })),
         });
 
         let mut out = String::from("| id | what | target | Herald |");

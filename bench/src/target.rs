@@ -57,9 +57,33 @@ pub struct Target {
     seeded: Arc<Seeded>,
 }
 
+/// Limits far above what the scenarios send (T6/T7 publish tens of thousands
+/// a second from one token, T1 holds 19,000 sockets from one address), set
+/// through the environment so a `herald-server` from before they existed
+/// ignores them.
+const BENCH_LIMITS: &[(&str, &str)] = &[
+    ("HERALD_PUBLISH_PER_S", "1000000"),
+    ("HERALD_PUBLISH_BURST", "1000000"),
+    ("HERALD_CHAT_PER_S", "1000000"),
+    ("HERALD_CHAT_BURST", "1000000"),
+    ("HERALD_WS_PER_USER", "100000"),
+    ("HERALD_WS_UNAUTHENTICATED_PER_IP", "100000"),
+];
+
 impl Target {
-    /// Starts Herald on the seeded database in `data_dir`.
+    /// Starts Herald on the seeded database in `data_dir`, with limits that
+    /// stay out of the scenarios' way.
     pub async fn herald(launch: &Launch, data_dir: &Path, seeded: Arc<Seeded>) -> Result<Self> {
+        Self::herald_with(launch, data_dir, seeded, BENCH_LIMITS).await
+    }
+
+    /// Starts Herald with `envs` on top of its shipped defaults.
+    pub async fn herald_with(
+        launch: &Launch,
+        data_dir: &Path,
+        seeded: Arc<Seeded>,
+        envs: &[(&str, &str)],
+    ) -> Result<Self> {
         let addr = free_addr()?;
         let mut command = match &launch.herald_bin {
             Some(bin) => Command::new(bin),
@@ -75,6 +99,7 @@ impl Target {
             .arg("--listen")
             .arg(addr.to_string())
             .env("HERALD_ADMIN_PASSWORD", crate::seed::ADMIN_PASSWORD)
+            .envs(envs.iter().copied())
             .env("RUST_LOG", "warn");
         Self::start(Kind::Herald, command, addr, launch, seeded).await
     }

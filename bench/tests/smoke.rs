@@ -56,13 +56,22 @@ fn every_scenario_runs_in_smoke_mode_and_loses_no_acknowledged_write() {
         "acknowledged writes lost: {log}"
     );
 
+    let floods = results["login"].as_array().expect("T16 ran");
+    assert_eq!(floods.len(), 2, "{log}");
+    for flood in floods {
+        assert!(flood["attempts"].as_u64().unwrap() > 0, "{log}");
+        assert_eq!(flood["killed_at_guard"], false, "{log}");
+        assert!(flood["healthy"]["count"].as_u64().unwrap() > 0, "{log}");
+        assert_eq!(flood["healthy_failed"], 0, "{log}");
+    }
+
     let table = std::fs::read_dir(out.path())
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|e| e == "md"))
         .map(|p| std::fs::read_to_string(p).unwrap())
         .expect("a markdown table");
-    for id in ["| T1 |", "| T6 |", "| T8 | chat", "| T12 |"] {
+    for id in ["| T1 |", "| T6 |", "| T8 | chat", "| T12 |", "| T16 |"] {
         assert!(table.contains(id), "{id} missing from:\n{table}");
     }
 }

@@ -6,4 +6,5 @@ pub mod chat;
 pub mod crash;
 pub mod durable;
 pub mod idle;
+pub mod login;
 pub mod personal;

@@ -8,6 +8,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+use crate::limits::TrustedProxy;
 use crate::Error;
 
 /// Who may create an account with `POST /auth/register`.
@@ -53,6 +54,50 @@ pub struct Config {
     /// Milliseconds a user stays "online" to their contacts after their last
     /// device disconnects, so a reconnect blip does not flap their presence.
     pub presence_debounce_ms: u64,
+
+    /// Open TCP connections (WebSockets included) at most; past it a new socket
+    /// gets a `503` at once. Unset: the open-file limit minus a reserve, so the
+    /// process never runs out of descriptors for its database and health checks.
+    pub max_connections: Option<u32>,
+    /// Seconds a client has to send a complete request head: counted from the
+    /// connection's start for its first request, from the first byte for later ones.
+    pub header_read_timeout_s: u32,
+    /// Seconds a client has to send a whole request body; then `408`.
+    pub request_body_timeout_s: u32,
+    /// Seconds an idle keep-alive connection is kept between requests.
+    pub keep_alive_timeout_s: u32,
+    /// Seconds a shutdown waits for requests in flight and WebSockets to finish
+    /// before closing what is left and exiting.
+    pub shutdown_timeout_s: u32,
+    /// Reverse proxies (addresses or CIDR ranges) whose `Forwarded` or
+    /// `X-Forwarded-For` header names the client; nobody else's is believed.
+    pub trusted_proxies: Vec<TrustedProxy>,
+
+    /// Threads that hash passwords (argon2id); a login that finds them all busy
+    /// is answered `429` at once. Unset: one per CPU core, at least 2.
+    pub hash_threads: Option<usize>,
+    /// Failed logins per client address, and per username, before each further
+    /// one must wait.
+    pub login_free_failures: u32,
+    /// The first wait after the free failures, in milliseconds; it doubles with
+    /// every further failure.
+    pub login_backoff_ms: u64,
+    /// The longest wait, in seconds; a record quiet for this long is forgotten.
+    pub login_lockout_max_s: u32,
+
+    /// Notifications one token may publish per second, sustained.
+    pub publish_per_s: u32,
+    /// Notifications one token may publish at once after a quiet spell.
+    pub publish_burst: u32,
+    /// Chat messages one user may send per second, sustained (REST and WebSocket).
+    pub chat_per_s: u32,
+    /// Chat messages one user may send at once after a quiet spell.
+    pub chat_burst: u32,
+    /// WebSocket connections one user may hold at once (all devices).
+    pub ws_per_user: u32,
+    /// WebSocket connections from one client address that have not sent their
+    /// `auth` frame yet.
+    pub ws_unauthenticated_per_ip: u32,
 }
 
 impl Default for Config {
@@ -70,6 +115,22 @@ impl Default for Config {
             idle_timeout_s: 60,
             send_queue: 1024,
             presence_debounce_ms: 3000,
+            max_connections: None,
+            header_read_timeout_s: 10,
+            request_body_timeout_s: 30,
+            keep_alive_timeout_s: 60,
+            shutdown_timeout_s: 10,
+            trusted_proxies: Vec::new(),
+            hash_threads: None,
+            login_free_failures: 5,
+            login_backoff_ms: 1000,
+            login_lockout_max_s: 900,
+            publish_per_s: 10,
+            publish_burst: 60,
+            chat_per_s: 5,
+            chat_burst: 30,
+            ws_per_user: 32,
+            ws_unauthenticated_per_ip: 16,
         }
     }
 }
@@ -79,6 +140,10 @@ fn default_data_dir() -> PathBuf {
         .map(|dirs| dirs.data_dir().to_path_buf())
         .unwrap_or_else(|| PathBuf::from("herald-data"))
 }
+
+/// Each hashing thread may hold argon2id's 19 MiB at once: this bounds the
+/// memory a flood of logins can take, whatever the configuration.
+const MAX_HASH_THREADS: usize = 64;
 
 /// Keys read from `HERALD_<KEY>`; other `HERALD_*` variables belong to the CLI.
 const ENV_KEYS: &[&str] = &[
@@ -94,6 +159,22 @@ const ENV_KEYS: &[&str] = &[
     "idle_timeout_s",
     "send_queue",
     "presence_debounce_ms",
+    "max_connections",
+    "header_read_timeout_s",
+    "request_body_timeout_s",
+    "keep_alive_timeout_s",
+    "shutdown_timeout_s",
+    "trusted_proxies",
+    "hash_threads",
+    "login_free_failures",
+    "login_backoff_ms",
+    "login_lockout_max_s",
+    "publish_per_s",
+    "publish_burst",
+    "chat_per_s",
+    "chat_burst",
+    "ws_per_user",
+    "ws_unauthenticated_per_ip",
 ];
 
 /// Command-line flags of `herald-server`; each overrides the file and environment.
@@ -153,6 +234,71 @@ pub struct Flags {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub presence_debounce_ms: Option<u64>,
+    /// Open TCP connections at most [default: the open-file limit minus 256].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u32>,
+    /// Seconds to send a complete request head [default: 10].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_read_timeout_s: Option<u32>,
+    /// Seconds to send a whole request body [default: 30].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_body_timeout_s: Option<u32>,
+    /// Seconds an idle keep-alive connection is kept [default: 60].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_alive_timeout_s: Option<u32>,
+    /// Seconds a shutdown drains before closing what is left [default: 10].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shutdown_timeout_s: Option<u32>,
+    /// Password-hashing threads [default: one per core, at least 2].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash_threads: Option<usize>,
+    /// Failed logins per address and per username before backoff [default: 5].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_free_failures: Option<u32>,
+    /// First login backoff in milliseconds, doubling after [default: 1000].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_backoff_ms: Option<u64>,
+    /// Longest login backoff in seconds [default: 900].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_lockout_max_s: Option<u32>,
+    /// Notifications per second per token, sustained [default: 10].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish_per_s: Option<u32>,
+    /// Notifications one token may send at once [default: 60].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish_burst: Option<u32>,
+    /// Chat messages per second per user, sustained [default: 5].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat_per_s: Option<u32>,
+    /// Chat messages one user may send at once [default: 30].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat_burst: Option<u32>,
+    /// WebSocket connections per user [default: 32].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ws_per_user: Option<u32>,
+    /// Unauthenticated WebSockets per client address [default: 16].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ws_unauthenticated_per_ip: Option<u32>,
+    /// Reverse proxies trusted to name the client, comma-separated addresses or
+    /// CIDR ranges [default: none].
+    #[arg(long, value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted_proxies: Option<Vec<TrustedProxy>>,
 }
 
 impl Config {
@@ -192,6 +338,7 @@ impl Config {
         if self.send_queue == 0 {
             return Err(Error::Config("send_queue must be at least 1".into()));
         }
+        self.validate_limits()?;
         let database = self.database()?;
         match self.fanout_url.as_deref() {
             None | Some("") => Ok(()),
@@ -206,6 +353,53 @@ impl Config {
                 )),
             },
         }
+    }
+
+    /// The front door's limits: every one must let something through.
+    fn validate_limits(&self) -> Result<(), Error> {
+        let at_least_one = [
+            ("max_connections", self.max_connections.unwrap_or(1)),
+            ("header_read_timeout_s", self.header_read_timeout_s),
+            ("request_body_timeout_s", self.request_body_timeout_s),
+            ("keep_alive_timeout_s", self.keep_alive_timeout_s),
+            ("shutdown_timeout_s", self.shutdown_timeout_s),
+            ("login_lockout_max_s", self.login_lockout_max_s),
+            ("publish_per_s", self.publish_per_s),
+            ("publish_burst", self.publish_burst),
+            ("chat_per_s", self.chat_per_s),
+            ("chat_burst", self.chat_burst),
+            ("ws_per_user", self.ws_per_user),
+            ("ws_unauthenticated_per_ip", self.ws_unauthenticated_per_ip),
+        ];
+        if let Some((key, _)) = at_least_one.iter().find(|(_, value)| *value == 0) {
+            return Err(Error::Config(format!("{key} must be at least 1")));
+        }
+        if self
+            .hash_threads
+            .is_some_and(|n| !(1..=MAX_HASH_THREADS).contains(&n))
+        {
+            return Err(Error::Config(format!(
+                "hash_threads must be 1-{MAX_HASH_THREADS}"
+            )));
+        }
+        let longest_ms = u64::from(self.login_lockout_max_s) * 1000;
+        if self.login_backoff_ms == 0 || self.login_backoff_ms > longest_ms {
+            return Err(Error::Config(
+                "login_backoff_ms must be above 0 and at most login_lockout_max_s".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Password-hashing threads: the configured number, or one per core (at
+    /// least 2, so one client address can never hold them all).
+    pub fn hash_threads(&self) -> usize {
+        self.hash_threads.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(2)
+                .max(2)
+        })
     }
 
     /// The database to open, from `database_url` or the data directory.
@@ -319,6 +513,65 @@ mod tests {
         with(Some("postgres://db/h"), Some("redis://127.0.0.1:6379"))
             .validate()
             .unwrap();
+    }
+
+    #[test]
+    fn limits_that_would_let_nothing_through_are_refused() {
+        let nonsense = [
+            Config {
+                publish_per_s: 0,
+                ..Config::default()
+            },
+            Config {
+                header_read_timeout_s: 0,
+                ..Config::default()
+            },
+            Config {
+                max_connections: Some(0),
+                ..Config::default()
+            },
+            Config {
+                hash_threads: Some(0),
+                ..Config::default()
+            },
+            Config {
+                login_backoff_ms: 5_000,
+                login_lockout_max_s: 1,
+                ..Config::default()
+            },
+        ];
+        for config in nonsense {
+            let error = config.validate().unwrap_err().to_string();
+            assert!(
+                [
+                    "publish_per_s",
+                    "header_read_timeout_s",
+                    "max_connections",
+                    "hash_threads",
+                    "login_backoff_ms"
+                ]
+                .iter()
+                .any(|key| error.contains(key)),
+                "{error}"
+            );
+        }
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges_separated_by_commas() {
+        let flags =
+            Flags::try_parse_from(["herald-server", "--trusted-proxies", "127.0.0.1,10.0.0.0/8"])
+                .unwrap();
+        let config = Config::load(&flags).unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert!(
+            Flags::try_parse_from(["herald-server", "--trusted-proxies", "proxy.lan"]).is_err()
+        );
+        assert!(
+            Config::default().trusted_proxies.is_empty(),
+            "no proxy is trusted by default"
+        );
     }
 
     #[test]

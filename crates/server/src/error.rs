@@ -1,6 +1,8 @@
 //! The server's one error type and its single mapping to HTTP.
 
-use axum::http::StatusCode;
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use herald_protocol::{ErrorBody, ErrorDetail};
 use thiserror::Error;
@@ -27,6 +29,20 @@ pub enum Error {
     PayloadTooLarge,
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// Over a rate limit, or a busy password pool: try again after `retry_after`.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after: Duration,
+    },
+    /// Over a cap on open connections.
+    #[error("{message}")]
+    TooManyConnections {
+        message: String,
+        retry_after: Duration,
+    },
+    #[error("the request body did not arrive within {0} s")]
+    RequestTimeout(u32),
     #[error("configuration: {0}")]
     Config(String),
     #[error(transparent)]
@@ -60,6 +76,11 @@ impl Error {
             Error::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Error::TooManyConnections { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_connections")
+            }
+            Error::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             Error::Store(S::Closed) => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
             Error::Config(_) | Error::Store(_) | Error::Io(_) | Error::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
@@ -98,6 +119,15 @@ impl IntoResponse for Error {
         let body = ErrorBody {
             error: self.detail(),
         };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Error::RateLimited { retry_after, .. }
+        | Error::TooManyConnections { retry_after, .. } = self
+        {
+            let seconds = crate::limits::whole_seconds(retry_after);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }

@@ -7,9 +7,12 @@
 
 pub mod api;
 mod config;
+mod connection;
 mod error;
 pub mod fanout;
 pub mod files;
+pub mod limits;
+mod listener;
 mod metrics;
 pub mod service;
 pub mod state;
@@ -31,11 +34,14 @@ pub use config::{Config, Database, Flags, Registration};
 pub use error::{Error, Result};
 
 use fanout::{Hub, Presence};
+use limits::Limits;
 use metrics::Metrics;
 use state::AppState;
 
 /// How often old notifications and events are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// How often the limits forget quiet clients.
+const SWEEP_LIMITS_EVERY: Duration = Duration::from_secs(60);
 
 /// A server with its storage open and background tasks running, ready to serve.
 pub struct Server {
@@ -54,8 +60,12 @@ impl Server {
         let metrics = Arc::new(Metrics::default());
         let head = store.stream_bounds().await?.head;
         let (transitions, presence_changes) = tokio::sync::mpsc::unbounded_channel();
-        let hub =
-            Arc::new(Hub::new(head, config.send_queue, metrics.clone()).with_presence(transitions));
+        let hub = Arc::new(
+            Hub::new(head, config.send_queue, metrics.clone())
+                .with_presence(transitions)
+                .with_connections_per_user(config.ws_per_user as usize),
+        );
+        let limits = Arc::new(Limits::new(&config, metrics.clone())?);
         let presence = Arc::new(Presence::default());
         let presence_setup = fanout::presence::Setup {
             transitions: presence_changes,
@@ -80,6 +90,7 @@ impl Server {
             fanout: started.fanout,
             presence,
             metrics,
+            limits,
             shutdown: CancellationToken::new(),
         };
         let generated_admin_password = service::accounts::bootstrap_admin(&state).await?;
@@ -88,6 +99,7 @@ impl Server {
         }
         let mut tasks = started.tasks;
         tasks.push(spawn_purge(state.clone()));
+        tasks.push(spawn_limits_sweep(state.limits.clone()));
         Ok(Self {
             state,
             generated_admin_password,
@@ -99,21 +111,24 @@ impl Server {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then stops accepting, closes WebSockets
-    /// with 1001 and waits for requests in flight (and their writes) to finish.
+    /// Serves until `shutdown` resolves, then stops accepting, closes idle
+    /// connections and WebSockets (1001) and waits for requests in flight (and
+    /// their writes) to finish, for at most `shutdown_timeout_s`.
     pub async fn run(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
-        let token = self.state.shutdown.clone();
         let router = api::router(self.state.clone());
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                token.cancel();
-            })
-            .await?;
+        listener::run(
+            listener,
+            router,
+            listener::Settings::from_config(&self.state.config),
+            shutdown,
+            self.state.shutdown.clone(),
+            self.state.metrics.clone(),
+        )
+        .await;
         for task in &self.tasks {
             task.abort();
         }
@@ -139,6 +154,16 @@ async fn open_store(database: Database, feed: herald_store::CommitFeed) -> Resul
             Arc::new(store)
         }
         Database::Postgres(url) => Arc::new(PostgresStore::open(&url, feed).await?),
+    })
+}
+
+fn spawn_limits_sweep(limits: Arc<Limits>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SWEEP_LIMITS_EVERY);
+        loop {
+            every.tick().await;
+            limits.sweep();
+        }
     })
 }
 

@@ -21,6 +21,12 @@ pub struct RouteLabels {
     status: u16,
 }
 
+/// Why something was refused or cut: one label, a fixed set of values.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    reason: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     /// Open WebSocket connections.
@@ -34,6 +40,22 @@ pub struct Metrics {
     /// Times the Redis link between nodes broke and was re-established.
     pub fanout_relinks: Counter,
     requests: Family<RouteLabels, Histogram>,
+    /// Password-hashing threads at work.
+    pub hash_pool_busy: Gauge,
+    /// Hashing refused because every thread (or the client's share) was busy.
+    pub hash_pool_saturated: Counter,
+    /// Login attempts refused by the backoff, by the record that refused them.
+    login_throttled: Family<ReasonLabels, Counter>,
+    /// Sends refused by a rate limit, by limit.
+    rate_limited: Family<ReasonLabels, Counter>,
+    /// WebSockets refused by a cap, by cap.
+    ws_refused: Family<ReasonLabels, Counter>,
+    /// Open TCP connections, WebSockets included.
+    pub http_connections: Gauge,
+    /// New connections answered `503` because `max_connections` were open.
+    pub http_connections_refused: Counter,
+    /// Connections closed for a timeout, by timeout.
+    http_timeouts: Family<ReasonLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -73,6 +95,54 @@ impl Default for Metrics {
             "REST request latency",
             requests.clone(),
         );
+        let hash_pool_busy = Gauge::default();
+        let hash_pool_saturated = Counter::default();
+        let login_throttled = Family::default();
+        let rate_limited = Family::default();
+        let ws_refused = Family::default();
+        let http_connections = Gauge::default();
+        let http_connections_refused = Counter::default();
+        let http_timeouts = Family::default();
+        registry.register(
+            "password_hash_busy",
+            "Password-hashing threads at work",
+            hash_pool_busy.clone(),
+        );
+        registry.register(
+            "password_hash_saturated",
+            "Password hashes refused because the hashing threads were busy",
+            hash_pool_saturated.clone(),
+        );
+        registry.register(
+            "login_throttled",
+            "Login attempts refused by the failed-login backoff",
+            login_throttled.clone(),
+        );
+        registry.register(
+            "rate_limited",
+            "Sends refused by a rate limit",
+            rate_limited.clone(),
+        );
+        registry.register(
+            "ws_refused",
+            "WebSocket connections refused by a cap",
+            ws_refused.clone(),
+        );
+        registry.register(
+            "http_connections",
+            "Open TCP connections, WebSockets included",
+            http_connections.clone(),
+        );
+        registry.register(
+            "http_connections_refused",
+            "New connections refused because max_connections were open",
+            http_connections_refused.clone(),
+        );
+        registry.register(
+            "http_timeouts",
+            "Connections and requests cut by a timeout",
+            http_timeouts.clone(),
+        );
         Self {
             registry,
             connections,
@@ -81,11 +151,47 @@ impl Default for Metrics {
             slow_consumers,
             fanout_relinks,
             requests,
+            hash_pool_busy,
+            hash_pool_saturated,
+            login_throttled,
+            rate_limited,
+            ws_refused,
+            http_connections,
+            http_connections_refused,
+            http_timeouts,
         }
     }
 }
 
 impl Metrics {
+    /// A login refused by the backoff on its `address` or `username` record.
+    pub fn login_throttled(&self, reason: &'static str) {
+        self.login_throttled
+            .get_or_create(&ReasonLabels { reason })
+            .inc();
+    }
+
+    /// A send refused by the `publish` or `chat` limit.
+    pub fn rate_limited(&self, reason: &'static str) {
+        self.rate_limited
+            .get_or_create(&ReasonLabels { reason })
+            .inc();
+    }
+
+    /// A WebSocket refused by the `per_user` or `unauthenticated_per_ip` cap.
+    pub fn ws_refused(&self, reason: &'static str) {
+        self.ws_refused
+            .get_or_create(&ReasonLabels { reason })
+            .inc();
+    }
+
+    /// A connection cut by the `header`, `keep_alive` or `body` timeout.
+    pub fn http_timeout(&self, reason: &'static str) {
+        self.http_timeouts
+            .get_or_create(&ReasonLabels { reason })
+            .inc();
+    }
+
     pub fn render(&self) -> String {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)

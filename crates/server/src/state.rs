@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::fanout::{Fanout, Hub, Presence};
+use crate::limits::Limits;
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
@@ -20,6 +21,8 @@ pub struct AppState {
     /// Which users their contacts see online (`GET /contacts`).
     pub presence: Arc<Presence>,
     pub metrics: Arc<Metrics>,
+    /// Rate limits, login backoff, the password pool and WebSocket caps.
+    pub limits: Arc<Limits>,
     /// Cancelled when the server shuts down: WebSocket sessions close with 1001
     /// and long-polls return, so the graceful shutdown can finish.
     pub shutdown: CancellationToken,

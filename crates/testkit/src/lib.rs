@@ -40,6 +40,31 @@ fn http_client() -> reqwest::Client {
 /// Password of the `admin` user every test server starts with.
 pub const ADMIN_PASSWORD: &str = "admin-password";
 
+/// Limits far above anything a test does, so only the tests about limits (which
+/// set their own) meet them: the shipped defaults protect a real deployment and
+/// would refuse, say, a test's hundreds of sends in a second. Configuration
+/// keys, set on every [`TestServer`] and, as `HERALD_<KEY>`, every
+/// [`process::ServerProcess`].
+pub const GENEROUS_LIMITS: &[(&str, u64)] = &[
+    ("hash_threads", 16),
+    ("login_free_failures", 1_000),
+    ("publish_per_s", 1_000_000),
+    ("publish_burst", 1_000_000),
+    ("chat_per_s", 1_000_000),
+    ("chat_burst", 1_000_000),
+    ("ws_per_user", 10_000),
+    ("ws_unauthenticated_per_ip", 10_000),
+];
+
+/// `config` with [`GENEROUS_LIMITS`].
+fn with_generous_limits(config: Config) -> Config {
+    let mut value = serde_json::to_value(config).expect("config serializes");
+    for (key, limit) in GENEROUS_LIMITS {
+        value[*key] = json!(limit);
+    }
+    serde_json::from_value(value).expect("generous limits fit the config")
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     state: AppState,
@@ -60,12 +85,12 @@ impl TestServer {
     /// Spawns with a tweaked configuration (registration, heartbeat, queue size…).
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = Config {
+        let mut config = with_generous_limits(Config {
             data_dir: dir.path().to_path_buf(),
             admin_password: Some(ADMIN_PASSWORD.into()),
             registration: Registration::Closed,
             ..Config::default()
-        };
+        });
         tweak(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -9,6 +9,9 @@ use tokio::time::Instant;
 
 /// Bounds waiting for a start; a debug build on a busy machine can be slow.
 const START_LIMIT: Duration = Duration::from_secs(60);
+/// Bounds waiting for an exit after SIGTERM (the server's own drain deadline
+/// is 10 s by default).
+const EXIT_LIMIT: Duration = Duration::from_secs(60);
 
 /// A running `herald-server`; dropped, it is killed so a failing test leaves
 /// nothing behind.
@@ -20,8 +23,10 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     /// Starts `binary` (the test's `env!("CARGO_BIN_EXE_herald-server")`) on a
-    /// free loopback port with `args` and `envs`, its stderr in `log`; returns
-    /// once `/healthz` answers.
+    /// free loopback port with `args` and `envs` (over [`GENEROUS_LIMITS`]),
+    /// its stderr in `log`; returns once `/healthz` answers.
+    ///
+    /// [`GENEROUS_LIMITS`]: crate::GENEROUS_LIMITS
     pub async fn start(
         binary: &Path,
         args: &[String],
@@ -33,6 +38,9 @@ impl ServerProcess {
         // Only what the test sets may configure the server.
         for (key, _) in std::env::vars().filter(|(key, _)| key.starts_with("HERALD_")) {
             command.env_remove(key);
+        }
+        for (key, limit) in crate::GENEROUS_LIMITS {
+            command.env(format!("HERALD_{}", key.to_uppercase()), limit.to_string());
         }
         let child = command
             .args(args)
@@ -72,6 +80,25 @@ impl ServerProcess {
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGTERM, as systemd stops it, and waits (at most a minute) for it to exit.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        // SAFETY: signalling our own child by its pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + EXIT_LIMIT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("child status") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "herald-server still running {EXIT_LIMIT:?} after SIGTERM:\n{}",
+                    self.log_text()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 

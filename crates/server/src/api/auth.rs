@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use herald_protocol::{ErrorBody, LoginRequest, LoginResponse, RegisterRequest, User};
 
-use super::extract::{Json, Session};
+use super::extract::{ClientIp, Json, Session};
 use crate::service::accounts;
 use crate::state::AppState;
 use crate::Result;
@@ -13,12 +13,13 @@ use crate::Result;
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts",
     request_body = RegisterRequest,
     responses((status = 201, body = User), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
-              (status = 429, body = ErrorBody)))]
+              (status = 429, body = ErrorBody, description = "the password threads are busy; see Retry-After")))]
 pub async fn register(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     Json(request): Json<RegisterRequest>,
 ) -> Result<(StatusCode, Json<User>)> {
-    let user = accounts::register(&state, request).await?;
+    let user = accounts::register(&state, client, request).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -26,12 +27,14 @@ pub async fn register(
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts",
     request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
+              (status = 403, body = ErrorBody),
+              (status = 429, body = ErrorBody, description = "failed-login backoff or busy password threads; see Retry-After")))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     Json(request): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>> {
-    Ok(Json(accounts::login(&state, request).await?))
+    Ok(Json(accounts::login(&state, client, request).await?))
 }
 
 /// End this device's session (its token stops working).

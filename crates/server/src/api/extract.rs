@@ -1,10 +1,12 @@
 //! Request extractors whose failures answer in Herald's error shape.
 
+use std::convert::Infallible;
 use std::marker::PhantomData;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -220,5 +222,25 @@ impl FromRequestParts<AppState> for Admin {
             return Err(Error::Forbidden("only admins may manage users".into()));
         }
         Ok(Admin(principal))
+    }
+}
+
+/// The client's address: the socket's peer, or the client a trusted reverse
+/// proxy names (see `limits::ClientIps`). Per-address limits key on it.
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        // The listener records every connection's peer; without one (a router
+        // driven directly) all requests share the unspecified address.
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+        Ok(ClientIp(
+            state.limits.client_ips.resolve(peer, &parts.headers),
+        ))
     }
 }

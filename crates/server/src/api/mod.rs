@@ -1,6 +1,7 @@
 //! The REST API: one module per resource, all routes under `/api/v1`.
 
 mod auth;
+mod body;
 mod contacts;
 mod conversations;
 mod events;
@@ -72,6 +73,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            body::read_within_deadline,
+        ))
         .with_state(state)
 }
 

@@ -41,7 +41,7 @@ pub async fn create(
     _admin: Admin,
     Json(request): Json<CreateUserRequest>,
 ) -> Result<(StatusCode, Json<User>)> {
-    let user = accounts::create_user(&state, request).await?;
+    let user = accounts::create_user(&state, request, None).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 

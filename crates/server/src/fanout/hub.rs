@@ -89,6 +89,8 @@ pub struct Hub {
     /// Authenticated tokens. Here, so that every revocation, local or announced by
     /// another node, reaches it through [`Hub::revoke`].
     principals: PrincipalCache,
+    /// Connections one user may hold on this node (`ws_per_user`).
+    per_user: usize,
 }
 
 /// A registered connection; dropping it removes the connection from the hub.
@@ -117,7 +119,19 @@ impl Hub {
             metrics,
             transitions: None,
             principals: PrincipalCache::new(CACHED_PRINCIPALS),
+            per_user: usize::MAX,
         }
+    }
+
+    /// Refuses a user's connections beyond `cap` (see [`Hub::register`]).
+    pub fn with_connections_per_user(mut self, cap: usize) -> Self {
+        self.per_user = cap;
+        self
+    }
+
+    /// Whether the user holds as many connections as they may.
+    pub fn is_full_for(&self, user_id: UserId) -> bool {
+        self.connections_of(user_id) >= self.per_user
     }
 
     pub fn principals(&self) -> &PrincipalCache {
@@ -138,8 +152,9 @@ impl Hub {
     }
 
     /// Registers a connection. Events committed from now on are queued for it, so a
-    /// replay from the store that starts after this call leaves no gap.
-    pub fn register(self: &Arc<Self>, user_id: UserId, token_id: i64) -> Subscription {
+    /// replay from the store that starts after this call leaves no gap. `None`
+    /// when the user already holds as many connections as they may.
+    pub fn register(self: &Arc<Self>, user_id: UserId, token_id: i64) -> Option<Subscription> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue, rx) = mpsc::channel(self.queue_size);
         let kicked = CancellationToken::new();
@@ -153,20 +168,23 @@ impl Hub {
         };
         let mut map = self.write();
         let list = map.entry(user_id).or_default();
+        if list.len() >= self.per_user {
+            return None;
+        }
         list.push(connection);
         if list.len() == 1 {
             self.transition(user_id, true);
         }
         drop(map);
         self.metrics.connections.inc();
-        Subscription {
+        Some(Subscription {
             hub: self.clone(),
             user_id,
             id,
             queue: rx,
             kicked,
             revoked,
-        }
+        })
     }
 
     /// Closes the user's connections made with `token_id`, or all of them when
@@ -352,8 +370,8 @@ mod tests {
     #[tokio::test]
     async fn personal_events_reach_only_their_user_and_broadcasts_reach_all() {
         let hub = Arc::new(Hub::new(0, 8, Arc::default()));
-        let mut alice = hub.register(1, 10);
-        let mut bob = hub.register(2, 20);
+        let mut alice = hub.register(1, 10).expect("registered");
+        let mut bob = hub.register(2, 20).expect("registered");
         hub.publish(&[stored(1, Some(1)), stored(2, None)]);
         let seqs = |sub: &mut Subscription| {
             let mut seqs = Vec::new();
@@ -372,8 +390,8 @@ mod tests {
     #[tokio::test]
     async fn a_full_queue_kicks_only_the_slow_connection() {
         let hub = Arc::new(Hub::new(0, 2, Arc::default()));
-        let slow = hub.register(1, 10);
-        let mut fast = hub.register(1, 11);
+        let slow = hub.register(1, 10).expect("registered");
+        let mut fast = hub.register(1, 11).expect("registered");
         for seq in 1..=3 {
             hub.publish(&[stored(seq, Some(1))]);
             while fast.queue.try_recv().is_ok() {}
@@ -383,9 +401,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_user_at_the_cap_is_refused_until_a_connection_closes() {
+        let hub = Arc::new(Hub::new(0, 2, Arc::default()).with_connections_per_user(2));
+        let first = hub.register(1, 10).expect("registered");
+        let _second = hub.register(1, 11).expect("registered");
+        assert!(hub.is_full_for(1));
+        assert!(hub.register(1, 12).is_none());
+        assert!(hub.register(2, 20).is_some());
+        drop(first);
+        assert!(hub.register(1, 12).is_some());
+    }
+
+    #[tokio::test]
     async fn dropping_a_subscription_unregisters_it() {
         let hub = Arc::new(Hub::new(0, 2, Arc::default()));
-        let sub = hub.register(5, 50);
+        let sub = hub.register(5, 50).expect("registered");
         assert_eq!(hub.connections_of(5), 1);
         drop(sub);
         assert_eq!(hub.connections_of(5), 0);
@@ -395,8 +425,8 @@ mod tests {
     async fn only_the_first_connection_and_the_last_disconnection_are_transitions() {
         let (tx, mut transitions) = mpsc::unbounded_channel();
         let hub = Arc::new(Hub::new(0, 2, Arc::default()).with_presence(tx));
-        let laptop = hub.register(1, 10);
-        let desktop = hub.register(1, 11);
+        let laptop = hub.register(1, 10).expect("registered");
+        let desktop = hub.register(1, 11).expect("registered");
         drop(laptop);
         drop(desktop);
         let seen: Vec<Transition> = std::iter::from_fn(|| transitions.try_recv().ok()).collect();
@@ -418,9 +448,9 @@ mod tests {
     #[tokio::test]
     async fn revoking_a_token_ends_only_its_connections() {
         let hub = Arc::new(Hub::new(0, 2, Arc::default()));
-        let laptop = hub.register(1, 10);
-        let desktop = hub.register(1, 11);
-        let bob = hub.register(2, 20);
+        let laptop = hub.register(1, 10).expect("registered");
+        let desktop = hub.register(1, 11).expect("registered");
+        let bob = hub.register(2, 20).expect("registered");
         hub.revoke(1, Some(10));
         assert!(laptop.revoked.is_cancelled());
         assert!(!desktop.revoked.is_cancelled());

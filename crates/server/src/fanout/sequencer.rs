@@ -150,7 +150,7 @@ mod tests {
     async fn batches_arriving_out_of_order_are_published_in_cursor_order_once() {
         let mut node = node().await;
         let hub = Arc::new(Hub::new(0, 64, Arc::default()));
-        let mut session = hub.register(1, 1);
+        let mut session = hub.register(1, 1).expect("registered");
         let mut sequencer = Sequencer::new(node.store.clone(), hub.clone(), 0);
         let first = commit(&mut node, "one").await;
         let second = commit(&mut node, "two").await;
@@ -173,7 +173,7 @@ mod tests {
     async fn catch_up_publishes_what_no_message_announced() {
         let mut node = node().await;
         let hub = Arc::new(Hub::new(0, 64, Arc::default()));
-        let mut session = hub.register(1, 1);
+        let mut session = hub.register(1, 1).expect("registered");
         let mut sequencer = Sequencer::new(node.store.clone(), hub.clone(), 0);
         let lost = commit(&mut node, "lost on the way").await;
         sequencer.catch_up(None).await.unwrap();
@@ -191,7 +191,7 @@ mod tests {
         let early = commit(&mut node, "before the node started").await;
         let head = early.last().unwrap().seq;
         let hub = Arc::new(Hub::new(head, 64, Arc::default()));
-        let mut session = hub.register(1, 1);
+        let mut session = hub.register(1, 1).expect("registered");
         let mut sequencer = Sequencer::new(node.store.clone(), hub, head);
         sequencer.offer(&early).await.unwrap();
         assert!(received(&mut session).is_empty());

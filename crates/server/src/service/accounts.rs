@@ -1,5 +1,8 @@
 //! Accounts: the first admin, registration, login, and admin user management.
 
+use std::net::IpAddr;
+use std::time::Instant;
+
 use herald_protocol::{
     text, validate_username, CreateUserRequest, LoginRequest, LoginResponse, RegisterRequest, Role,
     TokenKind, UpdateUserRequest, User, MAX_DEVICE_CHARS, MAX_DISPLAY_NAME_CHARS,
@@ -9,6 +12,8 @@ use herald_store::{NewUser, Principal, UserChanges};
 use super::principals::Epoch;
 use super::secrets;
 use crate::config::Registration;
+use crate::limits::login::ThrottledBy;
+use crate::limits::whole_seconds;
 use crate::state::AppState;
 use crate::{Error, Result};
 
@@ -29,7 +34,11 @@ pub async fn bootstrap_admin(state: &AppState) -> Result<Option<String>> {
         .create_user(NewUser {
             username: "admin".into(),
             display_name: "Administrator".into(),
-            password_hash: secrets::hash_password(password.clone()).await?,
+            password_hash: secrets::hash_password(
+                state.limits.hashes.claim(None)?,
+                password.clone(),
+            )
+            .await?,
             role: Role::Admin,
         })
         .await;
@@ -41,7 +50,8 @@ pub async fn bootstrap_admin(state: &AppState) -> Result<Option<String>> {
     }
 }
 
-pub async fn register(state: &AppState, request: RegisterRequest) -> Result<User> {
+/// Self-service sign-up from `client`, whose share of the password pool it uses.
+pub async fn register(state: &AppState, client: IpAddr, request: RegisterRequest) -> Result<User> {
     if state.config.registration == Registration::Closed {
         return Err(Error::Forbidden(
             "registration is closed on this server; ask an admin for an account".into(),
@@ -55,11 +65,18 @@ pub async fn register(state: &AppState, request: RegisterRequest) -> Result<User
             display_name: request.display_name,
             role: Some(Role::User),
         },
+        Some(client),
     )
     .await
 }
 
-pub async fn create_user(state: &AppState, request: CreateUserRequest) -> Result<User> {
+/// Creates an account; `client` is the anonymous address asking (sign-up), or
+/// `None` for an admin.
+pub async fn create_user(
+    state: &AppState,
+    request: CreateUserRequest,
+    client: Option<IpAddr>,
+) -> Result<User> {
     validate_username(&request.username).map_err(Error::BadRequest)?;
     secrets::check_password_policy(&request.password)?;
     let display_name = match request.display_name {
@@ -71,7 +88,11 @@ pub async fn create_user(state: &AppState, request: CreateUserRequest) -> Result
         .create_user(NewUser {
             username: request.username,
             display_name,
-            password_hash: secrets::hash_password(request.password).await?,
+            password_hash: secrets::hash_password(
+                state.limits.hashes.claim(client)?,
+                request.password,
+            )
+            .await?,
             role: request.role.unwrap_or(Role::User),
         })
         .await?)
@@ -81,18 +102,51 @@ fn checked_display_name(name: String) -> Result<String> {
     Ok(text::required_line("display_name", &name, MAX_DISPLAY_NAME_CHARS)?.to_owned())
 }
 
-pub async fn login(state: &AppState, request: LoginRequest) -> Result<LoginResponse> {
+/// Exchanges a password from `client` for a session token. Failed attempts
+/// back off per address and per username (`limits::login`); a throttled attempt
+/// is refused before its password is hashed.
+pub async fn login(
+    state: &AppState,
+    client: IpAddr,
+    request: LoginRequest,
+) -> Result<LoginResponse> {
     let device = request.device.unwrap_or_else(|| "unnamed device".into());
     let device = text::required_line("device", &device, MAX_DEVICE_CHARS)?;
+    let attempt = state
+        .limits
+        .logins
+        .begin(client, &request.username, Instant::now())
+        .map_err(|(by, until)| {
+            state.metrics.login_throttled(match by {
+                ThrottledBy::Address => "address",
+                ThrottledBy::Username => "username",
+            });
+            let wait = until.saturating_duration_since(Instant::now());
+            Error::RateLimited {
+                message: format!(
+                    "too many failed logins; try again in {} s",
+                    whole_seconds(wait)
+                ),
+                retry_after: wait,
+            }
+        })?;
+    // The thread first: with none free the attempt costs not even a store read.
+    let thread = state.limits.hashes.claim(Some(client))?;
     let record = state.store.user_by_name(&request.username).await?;
     let hash = record.as_ref().map(|r| r.password_hash.clone());
-    let valid = secrets::verify_password(request.password, hash).await?;
+    let valid = secrets::verify_password(thread, request.password, hash).await?;
     let user = match record {
-        Some(record) if valid && !record.user.disabled => record.user,
-        Some(record) if valid && record.user.disabled => {
-            return Err(Error::Forbidden("this account is disabled".into()))
+        Some(record) if valid => {
+            attempt.succeeded();
+            if record.user.disabled {
+                return Err(Error::Forbidden("this account is disabled".into()));
+            }
+            record.user
         }
-        _ => return Err(Error::Unauthorized("wrong username or password".into())),
+        _ => {
+            attempt.failed(Instant::now());
+            return Err(Error::Unauthorized("wrong username or password".into()));
+        }
     };
     let (token, hash) = secrets::new_token();
     state
@@ -117,7 +171,7 @@ pub async fn update_user(
     let password_hash = match request.password {
         Some(password) => {
             secrets::check_password_policy(&password)?;
-            Some(secrets::hash_password(password).await?)
+            Some(secrets::hash_password(state.limits.hashes.claim(None)?, password).await?)
         }
         None => None,
     };

@@ -16,8 +16,10 @@ use super::notifications::{checked_ids, cursor_number, id_cursor, page_limit};
 use crate::state::AppState;
 use crate::{Error, Result};
 
-/// Checks a send completely before the store sees it.
+/// Checks a send completely before the store sees it (the sender's chat rate
+/// first).
 pub async fn send(state: &AppState, me: &User, request: SendMessage) -> Result<Sent> {
+    state.limits.sends.chat(me.id, &state.metrics)?;
     let target = match (request.to, request.room) {
         (Some(_), Some(_)) => {
             return Err(Error::BadRequest(

@@ -17,6 +17,7 @@ pub async fn send(
     sender: &Principal,
     request: SendNotification,
 ) -> Result<SendResult> {
+    state.limits.sends.publish(sender, &state.metrics)?;
     let new = validate(sender, request.clone())?;
     if request.persist {
         let inserted = state.store.insert_notification(new).await?;

@@ -11,6 +11,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::principals::TokenHash;
+use crate::limits::Claim;
 use crate::{Error, Result};
 
 /// Marks Herald tokens so secret scanners and people can recognise them.
@@ -28,32 +29,37 @@ pub fn check_password_policy(password: &str) -> Result<()> {
     Ok(())
 }
 
-/// Hashes on a blocking thread: argon2id is deliberately slow.
-pub async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|e| Error::Internal(format!("hashing a password: {e}")))
-    })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))?
+/// Hashes on a claimed password thread (argon2id is deliberately slow; see
+/// `limits::HashPool`).
+pub async fn hash_password(thread: Claim, password: String) -> Result<String> {
+    thread
+        .run(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|hash| hash.to_string())
+                .map_err(|e| Error::Internal(format!("hashing a password: {e}")))
+        })
+        .await?
 }
 
 /// Checks a password against a stored hash. With no hash (unknown user) it still
 /// does the work, so response time does not reveal which usernames exist.
-pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool> {
-    tokio::task::spawn_blocking(move || {
-        let hash = hash.unwrap_or_else(dummy_hash);
-        let parsed = PasswordHash::new(&hash)
-            .map_err(|e| Error::Internal(format!("stored password hash is invalid: {e}")))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
-    })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))?
+pub async fn verify_password(
+    thread: Claim,
+    password: String,
+    hash: Option<String>,
+) -> Result<bool> {
+    thread
+        .run(move || {
+            let hash = hash.unwrap_or_else(dummy_hash);
+            let parsed = PasswordHash::new(&hash)
+                .map_err(|e| Error::Internal(format!("stored password hash is invalid: {e}")))?;
+            Ok(Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok())
+        })
+        .await?
 }
 
 fn dummy_hash() -> String {
@@ -95,15 +101,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_password_verifies_only_against_its_own_hash() {
-        let hash = hash_password("correct horse".into()).await.unwrap();
+        let pool = crate::limits::HashPool::new(2, Default::default()).unwrap();
+        let verify = |password: &str, hash: Option<String>| {
+            verify_password(pool.claim(None).unwrap(), password.into(), hash)
+        };
+        let hash = hash_password(pool.claim(None).unwrap(), "correct horse".into())
+            .await
+            .unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse".into(), Some(hash.clone()))
-            .await
-            .unwrap());
-        assert!(!verify_password("wrong horse".into(), Some(hash))
-            .await
-            .unwrap());
-        assert!(!verify_password("anything".into(), None).await.unwrap());
+        assert!(verify("correct horse", Some(hash.clone())).await.unwrap());
+        assert!(!verify("wrong horse", Some(hash)).await.unwrap());
+        assert!(!verify("anything", None).await.unwrap());
     }
 
     #[test]

@@ -6,13 +6,15 @@
 
 mod session;
 
+use std::time::Duration;
+
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use herald_protocol::{TokenKind, MAX_FRAME_BYTES};
 
-use crate::api::extract::bearer_token;
+use crate::api::extract::{bearer_token, ClientIp};
 use crate::service::accounts;
 use crate::state::AppState;
 use crate::{Error, Result};
@@ -25,9 +27,14 @@ const READ_BUFFER_BYTES: usize = 1024;
 /// buffer never shrinks, so this bounds what a burst leaves a connection holding.
 const WRITE_BUFFER_BYTES: usize = 16 * 1024;
 
+/// What a client refused by a connection cap is told to wait before trying again.
+const RECONNECT_AFTER: Duration = Duration::from_secs(30);
+
 /// Upgrades to a WebSocket. With an `Authorization` header the token is checked
 /// here (401 before upgrading); without one, the first frame must be `auth`.
-/// A request that is not a WebSocket upgrade gets 400 (as plain text).
+/// A request that is not a WebSocket upgrade gets 400 (as plain text). A user at
+/// `ws_per_user` connections, or an address at `ws_unauthenticated_per_ip`
+/// sockets still waiting to authenticate, gets 429.
 #[utoipa::path(get, path = "/api/v1/ws", tag = "events",
     responses((status = 101, description = "switching to the WebSocket protocol"),
               (status = 400, description = "not a WebSocket upgrade request", body = String,
@@ -37,10 +44,11 @@ const WRITE_BUFFER_BYTES: usize = 16 * 1024;
               (status = 429, body = herald_protocol::ErrorBody)))]
 pub async fn upgrade(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response> {
-    let principal = match bearer_token(&headers) {
+    let admission = match bearer_token(&headers) {
         Some(token) => {
             let (principal, epoch) = accounts::authenticate_at(&state, token).await?;
             if principal.token.kind != TokenKind::Session {
@@ -48,14 +56,41 @@ pub async fn upgrade(
                     "send-only tokens cannot open the event stream".into(),
                 ));
             }
-            Some((principal, epoch))
+            if state.hub.is_full_for(principal.user.id) {
+                state.metrics.ws_refused("per_user");
+                return Err(too_many(format!(
+                    "you already have {} live connections; close one first",
+                    state.config.ws_per_user
+                )));
+            }
+            session::Admission::Authenticated(principal, epoch)
         }
-        None => None,
+        None => {
+            let cap = state.config.ws_unauthenticated_per_ip;
+            let pending = state
+                .limits
+                .unauthenticated
+                .claim(client, cap)
+                .ok_or_else(|| {
+                    state.metrics.ws_refused("unauthenticated_per_ip");
+                    too_many(format!(
+                        "{cap} connections from your address are still waiting to authenticate"
+                    ))
+                })?;
+            session::Admission::Pending(pending)
+        }
     };
     Ok(upgrade
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .max_message_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| session::run(socket, state, principal)))
+        .on_upgrade(move |socket| session::run(socket, state, admission)))
+}
+
+fn too_many(message: String) -> Error {
+    Error::TooManyConnections {
+        message,
+        retry_after: RECONNECT_AFTER,
+    }
 }

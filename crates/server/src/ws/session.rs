@@ -13,6 +13,7 @@ use herald_store::Principal;
 use tokio::time::Instant;
 
 use crate::fanout::{CountsChange, Outbound, Subscription};
+use crate::limits::Pending;
 use crate::service::principals::Epoch;
 use crate::service::{accounts, chat, events, notifications};
 use crate::state::AppState;
@@ -31,6 +32,7 @@ const SESSION_ENDED: &str = "session ended; log in again";
 
 mod close {
     pub const GOING_AWAY: u16 = 1001;
+    pub const INVALID_PAYLOAD: u16 = 1007;
     pub const POLICY: u16 = 1008;
     pub const TOO_BIG: u16 = 1009;
     pub const TRY_AGAIN_LATER: u16 = 1013;
@@ -43,11 +45,20 @@ enum End {
     Close(u16, &'static str),
 }
 
+/// How a connection arrives from the upgrade.
+pub(super) enum Admission {
+    /// The upgrade carried a valid session token.
+    Authenticated(Principal, Epoch),
+    /// No token yet: the first frame must be `auth`. Holds the connection's
+    /// place under `ws_unauthenticated_per_ip` until then.
+    Pending(Pending),
+}
+
 /// Every idle connection keeps this future for its whole life, so the one-time
 /// and rare steps (admission, the greeting, client requests, closing) run boxed:
 /// their state is allocated while they run instead of sizing every connection.
-pub(super) async fn run(socket: WebSocket, state: AppState, principal: Option<(Principal, Epoch)>) {
-    let Some(mut session) = Box::pin(admit(socket, state, principal)).await else {
+pub(super) async fn run(socket: WebSocket, state: AppState, admission: Admission) {
+    let Some(mut session) = Box::pin(admit(socket, state, admission)).await else {
         return;
     };
     let end = session.serve().await;
@@ -56,22 +67,29 @@ pub(super) async fn run(socket: WebSocket, state: AppState, principal: Option<(P
 
 /// Authenticates (unless the upgrade did) and registers with the hub; `None`
 /// when the connection was refused and closed.
-async fn admit(
-    mut socket: WebSocket,
-    state: AppState,
-    principal: Option<(Principal, Epoch)>,
-) -> Option<Session> {
-    let (principal, epoch) = match principal {
-        Some(principal) => principal,
-        None => match authenticate(&mut socket, &state).await {
-            Ok(principal) => principal,
-            Err(end) => {
-                finish(socket, end).await;
-                return None;
+async fn admit(mut socket: WebSocket, state: AppState, admission: Admission) -> Option<Session> {
+    let (principal, epoch) = match admission {
+        Admission::Authenticated(principal, epoch) => (principal, epoch),
+        Admission::Pending(pending) => {
+            let authenticated = authenticate(&mut socket, &state).await;
+            drop(pending);
+            match authenticated {
+                Ok(principal) => principal,
+                Err(end) => {
+                    finish(socket, end).await;
+                    return None;
+                }
             }
-        },
+        }
     };
-    let subscription = state.hub.register(principal.user.id, principal.token.id);
+    // Checked before the upgrade too; this catches parallel upgrades and
+    // sockets that authenticated with their first frame.
+    let Some(subscription) = state.hub.register(principal.user.id, principal.token.id) else {
+        state.metrics.ws_refused("per_user");
+        let end = End::Close(close::TRY_AGAIN_LATER, "too many connections for this user");
+        finish(socket, end).await;
+        return None;
+    };
     // A session that ended between authentication and registering was revoked
     // before this connection could hear of it: check once more.
     let refused = match accounts::still_valid(&state, &principal, epoch).await {
@@ -136,6 +154,7 @@ async fn authenticate(socket: &mut WebSocket, state: &AppState) -> Result<(Princ
                 return Err(End::Close(close::POLICY, "authentication required"));
             }
         },
+        Ok(Some(Err(e))) => return Err(read_error(e)),
         Ok(_) => return Err(End::Gone),
         Err(_) => return Err(End::Close(close::POLICY, "authentication timed out")),
     };
@@ -527,13 +546,16 @@ impl Session {
     }
 }
 
-/// A frame over the size limit closes with 1009; other read errors mean the link
-/// is gone.
+/// A frame over the size limit closes with 1009, a text frame that is not UTF-8
+/// with 1007 (RFC 6455 §8.1); other read errors mean the link is gone.
 fn read_error(error: axum::Error) -> End {
     let inner = error.into_inner();
     match inner.downcast_ref::<tungstenite::Error>() {
         Some(tungstenite::Error::Capacity(_)) => {
             End::Close(close::TOO_BIG, "frame larger than 64 KiB")
+        }
+        Some(tungstenite::Error::Utf8(_)) => {
+            End::Close(close::INVALID_PAYLOAD, "text frame is not valid UTF-8")
         }
         _ => End::Gone,
     }
