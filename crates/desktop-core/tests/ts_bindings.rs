@@ -284,8 +284,10 @@ fn render_ipc(protocol: &BTreeMap<String, Value>) -> String {
     }
     body.push_str("}\n");
 
-    // Import the protocol types the declarations above mention.
-    let words: BTreeSet<&str> = body
+    // Import the protocol types the declarations above mention (in code, not
+    // in their doc comments: TypeScript refuses an import nothing uses).
+    let code = without_doc_comments(&body);
+    let words: BTreeSet<&str> = code
         .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
         .collect();
     let imports: Vec<&str> = protocol
@@ -300,6 +302,18 @@ fn render_ipc(protocol: &BTreeMap<String, Value>) -> String {
     ));
     out.push_str(&body);
     out
+}
+
+/// `ts` with every `/** … */` comment removed.
+fn without_doc_comments(ts: &str) -> String {
+    let mut code = String::with_capacity(ts.len());
+    let mut rest = ts;
+    while let Some(start) = rest.find("/**") {
+        code.push_str(&rest[..start]);
+        rest = rest[start..].split_once("*/").map_or("", |(_, after)| after);
+    }
+    code.push_str(rest);
+    code
 }
 
 /// Writes `fresh` to `path` when regenerating; otherwise fails if they differ.

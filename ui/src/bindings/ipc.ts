@@ -1,7 +1,7 @@
 // Generated from crates/client and crates/desktop-core by crates/desktop-core/tests/ts_bindings.rs — do not edit.
 // Regenerate: HERALD_UPDATE_BINDINGS=1 cargo test -p herald-desktop-core --test ts_bindings
 
-import type { Contact, ConversationKind, Counts, FoundUser, KindFilter, Notification, Room, StatusFilter, User, Username, i64 } from "./protocol";
+import type { Contact, ConversationKind, Counts, FoundUser, KindFilter, Notification, Room, StatusFilter, User, i64 } from "./protocol";
 
 /** A chat message as the window shows it, sent or still on its way. */
 export interface ChatMessage {
