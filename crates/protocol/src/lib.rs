@@ -10,6 +10,7 @@ mod chat;
 mod event;
 mod frame;
 mod notification;
+pub mod stored;
 
 pub use auth::*;
 pub use chat::*;

@@ -522,6 +522,28 @@ mod tests {
     }
 
     #[test]
+    fn a_row_of_an_unknown_kind_is_reported_as_corrupt_not_shown_as_personal() {
+        let cache = Cache::open_in_memory().unwrap();
+        apply(&cache, &[created(1, "one")]);
+        cache
+            .write(|tx| {
+                // As a newer client (or a damaged file) might have left it.
+                tx.execute_batch(
+                    "PRAGMA ignore_check_constraints = ON;
+                     UPDATE notifications SET kind = 'topic' WHERE id = 1;",
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let listed = cache.read(|conn| notifications::list(conn, &NotificationFilter::default()));
+        let error = listed.unwrap_err().to_string();
+        assert!(
+            error.contains("unknown notification kind \"topic\""),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn a_reload_changes_only_what_differs() {
         let cache = Cache::open_in_memory().unwrap();
         apply(
