@@ -18,8 +18,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_store::postgres::PostgresStore;
-use herald_store::sqlite::SqliteStore;
 use herald_store::Store;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
@@ -131,13 +129,28 @@ pub async fn serve(
 
 async fn open_store(database: Database, feed: herald_store::CommitFeed) -> Result<Arc<dyn Store>> {
     Ok(match database {
+        #[cfg(feature = "sqlite")]
         Database::Sqlite(path) => {
-            let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, feed))
+            let open = move || herald_store::sqlite::SqliteStore::open(&path, feed);
+            let store = tokio::task::spawn_blocking(open)
                 .await
                 .map_err(|e| Error::Internal(e.to_string()))??;
             Arc::new(store)
         }
-        Database::Postgres(url) => Arc::new(PostgresStore::open(&url, feed).await?),
+        #[cfg(feature = "postgres")]
+        Database::Postgres(url) => {
+            Arc::new(herald_store::postgres::PostgresStore::open(&url, feed).await?)
+        }
+        #[allow(unreachable_patterns)]
+        other => {
+            let backend = match other {
+                Database::Sqlite(_) => "sqlite",
+                Database::Postgres(_) => "postgres",
+            };
+            return Err(Error::Config(format!(
+                "this herald-server was built without the {backend} feature"
+            )));
+        }
     })
 }
 

@@ -20,8 +20,10 @@ pub enum Error {
     /// oneself, a full room, a malformed cursor).
     #[error("{0}")]
     Invalid(String),
+    #[cfg(feature = "sqlite")]
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[cfg(feature = "postgres")]
     #[error("database error: {0}")]
     Postgres(#[from] tokio_postgres::Error),
     /// No PostgreSQL connection could be had (the server is down or unreachable).
@@ -37,6 +39,24 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
+impl Error {
+    /// Whether a unique constraint refused the write.
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::ConstraintViolation
+            }
+            #[cfg(feature = "postgres")]
+            Error::Postgres(e) => {
+                e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
 impl From<deadpool_postgres::PoolError> for Error {
     fn from(e: deadpool_postgres::PoolError) -> Self {
         match e {

@@ -1,19 +1,32 @@
 //! Herald's storage behind one trait.
 //!
-//! The server only sees [`Store`]; each backend lives in its own module with its own
-//! SQL and migrations (SQLite today, PostgreSQL for clusters). Every write that users
-//! must hear about produces [`StoredEvent`]s in the same transaction as the change, so
-//! the event stream and the data can never disagree. Backends hand committed events,
-//! in cursor order, to the [`CommitFeed`] they were opened with; the server's fan-out
+//! The server only sees [`Store`]. Every rule of the store is written once, in
+//! the modules below, as an `async fn` over [`db::Db`]; a backend (a cargo
+//! feature each: `sqlite`, `postgres`) implements `Db` for its connection,
+//! supplies the few statements its dialect spells differently, and runs writes
+//! through its group commit. Every write that users must hear about produces
+//! [`StoredEvent`]s in the same transaction as the change, so the event stream
+//! and the data can never disagree. Backends hand committed events, in cursor
+//! order, to the [`CommitFeed`] they were opened with; the server's fan-out
 //! reads that feed.
 
+mod chat;
+mod contacts;
+mod db;
 mod error;
-mod millis;
+mod events;
+mod impl_store;
+mod names;
+mod notifications;
+#[cfg(feature = "postgres")]
 pub mod postgres;
+mod rows;
 mod rules;
-mod sql;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
+mod stream;
 mod types;
+mod users;
 
 pub use error::{Error, Result};
 pub use types::*;
