@@ -67,6 +67,19 @@ pub(crate) async fn bounds<D: Db>(db: &D) -> Result<StreamBounds> {
     })
 }
 
+/// A write of a row nobody reads: whether it commits tells whether writes go
+/// through. (Its value changes every time, since SQLite writes nothing for an
+/// update that leaves a page as it was.)
+pub(crate) async fn probe(db: &impl Db) -> Result<()> {
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES ('write_probe', 1)
+         ON CONFLICT (key) DO UPDATE SET value = meta.value + 1",
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
 pub(crate) async fn purge(db: &impl Db, before: OffsetDateTime) -> Result<PurgeStats> {
     let before = to_millis(before);
     let newest_purged: Option<i64> = db

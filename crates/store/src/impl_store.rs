@@ -234,6 +234,14 @@ macro_rules! impl_store {
                 snapshot!(self, db => events::bounds(db))
             }
 
+            fn writer_status(&self) -> $crate::WriterStatus {
+                self.writer.health().status()
+            }
+
+            async fn probe_write(&self) -> Result<()> {
+                write!(self, db, _events => events::probe(db))
+            }
+
             async fn purge(&self, before: OffsetDateTime) -> Result<PurgeStats> {
                 write!(self, db, _events => events::purge(db, before))
             }

@@ -15,6 +15,7 @@ mod contacts;
 mod db;
 mod error;
 mod events;
+mod group_commit;
 mod impl_store;
 mod names;
 mod notifications;
@@ -29,6 +30,7 @@ mod types;
 mod users;
 
 pub use error::{Error, Result};
+pub use group_commit::{FailureKind, WriteFailure, WriterStatus};
 pub use types::*;
 
 use async_trait::async_trait;
@@ -193,6 +195,13 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<StoredEvent>>;
     async fn stream_bounds(&self) -> Result<StreamBounds>;
+
+    // --- health ------------------------------------------------------------
+    /// Whether the writer runs and its writes are going through.
+    fn writer_status(&self) -> WriterStatus;
+    /// Writes a row nobody reads, to learn whether writes go through now (after
+    /// a failure, before the next real write finds out).
+    async fn probe_write(&self) -> Result<()>;
     /// Deletes notifications and events created before `before`.
     async fn purge(&self, before: OffsetDateTime) -> Result<PurgeStats>;
 }

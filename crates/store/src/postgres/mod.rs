@@ -21,6 +21,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transacti
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::{Config, IsolationLevel, NoTls};
 
+use crate::group_commit::gather;
 use crate::impl_store::impl_store;
 use crate::{notifications, Audience, CommitFeed, Error, Inserted, NewNotification, Result};
 use db::Pg;
@@ -124,13 +125,7 @@ impl PostgresStore {
 async fn gather_personal(writer: Writer, mut pending: mpsc::Receiver<PendingNotification>) {
     let mut batch = Vec::with_capacity(MAX_GATHERED);
     while let Some(first) = pending.recv().await {
-        batch.push(first);
-        while batch.len() < MAX_GATHERED {
-            match pending.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
+        gather(first, &mut pending, MAX_GATHERED, &mut batch);
         let (news, replies): (Vec<_>, Vec<_>) = batch.drain(..).map(|p| (p.new, p.reply)).unzip();
         let answers = writer
             .run(move |tx, events| {
@@ -144,9 +139,8 @@ async fn gather_personal(writer: Writer, mut pending: mpsc::Receiver<PendingNoti
                 }
             }
             Err(e) => {
-                let message = e.to_string();
                 for reply in replies {
-                    let _ = reply.send(Err(Error::CommitFailed(message.clone())));
+                    let _ = reply.send(Err(e.batch_failure()));
                 }
             }
         }

@@ -50,7 +50,7 @@ impl SqliteStore {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
-            writer: Writer::spawn(conn, feed),
+            writer: Writer::spawn(conn, feed)?,
             readers: Arc::new(ReadPool::new(readers)),
         })
     }
