@@ -9,6 +9,7 @@ mod auth;
 mod chat;
 mod event;
 mod frame;
+mod health;
 mod notification;
 pub mod stored;
 
@@ -16,6 +17,7 @@ pub use auth::*;
 pub use chat::*;
 pub use event::*;
 pub use frame::*;
+pub use health::*;
 pub use notification::*;
 
 use serde::{Deserialize, Serialize};

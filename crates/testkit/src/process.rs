@@ -20,8 +20,8 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     /// Starts `binary` (the test's `env!("CARGO_BIN_EXE_herald-server")`) on a
-    /// free loopback port with `args` and `envs`, its stderr in `log`; returns
-    /// once `/healthz` answers.
+    /// free loopback port with `args` and `envs`, its output (the tracing log on
+    /// stdout, panics on stderr) in `log`; returns once `/healthz` answers.
     pub async fn start(
         binary: &Path,
         args: &[String],
@@ -34,6 +34,8 @@ impl ServerProcess {
         for (key, _) in std::env::vars().filter(|(key, _)| key.starts_with("HERALD_")) {
             command.env_remove(key);
         }
+        let output = std::fs::File::create(&log).expect("server log file");
+        let errors = output.try_clone().expect("server log file");
         let child = command
             .args(args)
             .arg("--listen")
@@ -41,8 +43,8 @@ impl ServerProcess {
             .envs(envs.iter().copied())
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("server log file"))
+            .stdout(output)
+            .stderr(errors)
             .spawn()
             .expect("herald-server starts");
         let mut server = Self {
