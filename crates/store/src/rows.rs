@@ -35,10 +35,17 @@ macro_rules! user_columns {
 pub(crate) use user_columns;
 
 /// The message columns [`message`] reads, from `messages m` with its sender
-/// joined as `s` (see [`message_from!`]).
+/// joined as `s` (see [`message_from!`]), or as the alias given.
 macro_rules! message_columns {
     () => {
-        "m.id, m.conversation_id, s.username, m.content, m.client_id, m.created_at"
+        message_columns!("s")
+    };
+    ($sender:literal) => {
+        concat!(
+            "m.id, m.conversation_id, ",
+            $sender,
+            ".username, m.content, m.client_id, m.created_at"
+        )
     };
 }
 pub(crate) use message_columns;

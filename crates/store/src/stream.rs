@@ -1,12 +1,79 @@
 //! Appending to the event stream, inside the transaction of the change the
 //! event tells of, so the stream and the data never disagree.
+//!
+//! An event that announces a row (a notification, a message, a room) names
+//! that row instead of copying it: a notification to 200 users stores its
+//! content once. Replay rebuilds the event from the row ([`crate::events`]);
+//! the stored payload is what replay sends once the row is gone, which is its
+//! deletion. The commit feed still carries the full event, as written.
 
 use herald_protocol::stored::from_millis;
-use herald_protocol::{Event, UserId};
+use herald_protocol::{Event, NotificationId, UserId};
 
-use crate::db::{Db, Ids, ListSql};
+use crate::db::{Db, Ids, ListSql, Param};
 use crate::rows::now_millis;
 use crate::{Error, Result, StoredEvent};
+
+/// An event as the `events` table keeps it.
+pub(crate) struct Stored {
+    /// The whole event, or for an event that names a row, what replaces it
+    /// once that row is gone.
+    pub payload: String,
+    pub notification: Option<i64>,
+    pub message: Option<i64>,
+    pub room: Option<i64>,
+}
+
+impl Stored {
+    pub(crate) fn of(event: &Event) -> Result<Self> {
+        let (gone, notification, message, room) = match event {
+            Event::NotificationCreated { notification } => (
+                Self::notification_gone(notification.id),
+                Some(notification.id),
+                None,
+                None,
+            ),
+            Event::MessageCreated { message } => (
+                Event::MessagesDeleted {
+                    conversation_id: message.conversation_id,
+                    ids: vec![message.id],
+                },
+                None,
+                Some(message.id),
+                None,
+            ),
+            Event::RoomUpdated { room } => (
+                Event::RoomLeft { room_id: room.id },
+                None,
+                None,
+                Some(room.id),
+            ),
+            other => {
+                return Ok(Stored {
+                    payload: payload(other)?,
+                    notification: None,
+                    message: None,
+                    room: None,
+                })
+            }
+        };
+        Ok(Stored {
+            payload: payload(&gone)?,
+            notification,
+            message,
+            room,
+        })
+    }
+
+    /// What a `notification.created` replays as once its notification is gone.
+    pub(crate) fn notification_gone(id: NotificationId) -> Event {
+        Event::NotificationsDeleted { ids: vec![id] }
+    }
+}
+
+pub(crate) fn payload(event: &Event) -> Result<String> {
+    serde_json::to_string(event).map_err(|e| Error::Corrupt(e.to_string()))
+}
 
 /// Appends an event for `user_id` (`None`: for every user).
 pub(crate) async fn emit(
@@ -15,12 +82,22 @@ pub(crate) async fn emit(
     user_id: Option<UserId>,
     event: Event,
 ) -> Result<()> {
-    let payload = payload(&event)?;
+    let stored = Stored::of(&event)?;
     let at = now_millis();
+    let params: [&dyn Param; 6] = [
+        &user_id,
+        &at,
+        &stored.payload,
+        &stored.notification,
+        &stored.message,
+        &stored.room,
+    ];
     let seq = db
         .query_one(
-            "INSERT INTO events (user_id, created_at, payload) VALUES ($1, $2, $3) RETURNING seq",
-            &[&user_id, &at, &payload],
+            "INSERT INTO events
+                (user_id, created_at, payload, notification_id, message_id, room_id)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
+            &params,
             |row| row.get(0),
         )
         .await?;
@@ -48,14 +125,22 @@ pub(crate) async fn emit_to<D: Db>(
         return Ok(());
     }
     static EMIT_TO: ListSql = ListSql::new(
-        "INSERT INTO events (user_id, created_at, payload)
-         SELECT i.value, $2, $3 FROM {list $1 AS i} ORDER BY i.key
+        "INSERT INTO events (user_id, created_at, payload, notification_id, message_id, room_id)
+         SELECT i.value, $2, $3, $4, $5, $6 FROM {list $1 AS i} ORDER BY i.key
          RETURNING seq, user_id",
     );
-    let payload = payload(&event)?;
+    let stored = Stored::of(&event)?;
     let at = now_millis();
+    let params: [&dyn Param; 6] = [
+        &Ids(users),
+        &at,
+        &stored.payload,
+        &stored.notification,
+        &stored.message,
+        &stored.room,
+    ];
     let mut rows = db
-        .query(EMIT_TO.text::<D>(), &[&Ids(users), &at, &payload], |row| {
+        .query(EMIT_TO.text::<D>(), &params, |row| {
             Ok((row.get::<i64>(0)?, row.get::<UserId>(1)?))
         })
         .await?;
@@ -67,8 +152,4 @@ pub(crate) async fn emit_to<D: Db>(
         event: event.clone(),
     }));
     Ok(())
-}
-
-fn payload(event: &Event) -> Result<String> {
-    serde_json::to_string(event).map_err(|e| Error::Corrupt(e.to_string()))
 }

@@ -13,6 +13,7 @@ use herald_protocol::{Event, Notification, NotificationKind, UserId};
 
 use crate::notifications::as_stored;
 use crate::rows::now_millis;
+use crate::stream::Stored;
 use crate::{rules, Audience, Error, Inserted, NewNotification, Result, StoredEvent};
 
 /// Inserts a batch of personal notifications with a few multi-row statements
@@ -133,9 +134,10 @@ struct NotificationRows {
     recipient_users: Vec<UserId>,
     recipient_notifications: Vec<i64>,
     event_users: Vec<UserId>,
-    /// For each event, its notification's place in `payloads` (1-based, as SQL
-    /// arrays are), so a payload goes over the wire once, not once per recipient.
-    event_payloads: Vec<i32>,
+    /// For each event, its notification's place in `ids` and `payloads`
+    /// (1-based, as SQL arrays are): the event names its notification, and
+    /// carries what replays once that is gone ([`Stored`]).
+    event_notifications: Vec<i32>,
     event_values: Vec<Event>,
     payloads: Vec<String>,
 }
@@ -158,14 +160,13 @@ impl NotificationRows {
         let event = Event::NotificationCreated {
             notification: notification.clone(),
         };
-        self.payloads
-            .push(serde_json::to_string(&event).map_err(|e| Error::Corrupt(e.to_string()))?);
-        let payload = self.payloads.len() as i32;
+        self.payloads.push(Stored::of(&event)?.payload);
+        let place = self.ids.len() as i32;
         for &user in recipients {
             self.recipient_users.push(user);
             self.recipient_notifications.push(notification.id);
             self.event_users.push(user);
-            self.event_payloads.push(payload);
+            self.event_notifications.push(place);
             self.event_values.push(event.clone());
         }
         Ok(())
@@ -188,9 +189,10 @@ impl NotificationRows {
                  SELECT * FROM unnest($1::bigint[], $2::bigint[])",
             ),
             tx.prepare_cached(
-                "INSERT INTO events (seq, user_id, created_at, payload) OVERRIDING SYSTEM VALUE
-                 SELECT seq, user_id, $3, ($5::text[])[payload]
-                 FROM unnest($1::bigint[], $2::bigint[], $4::int[]) AS t(seq, user_id, payload)",
+                "INSERT INTO events (seq, user_id, created_at, payload, notification_id)
+                 OVERRIDING SYSTEM VALUE
+                 SELECT seq, user_id, $3, ($5::text[])[n], ($6::bigint[])[n]
+                 FROM unnest($1::bigint[], $2::bigint[], $4::int[]) AS t(seq, user_id, n)",
             ),
         )?;
         type Params<'p> = [&'p (dyn tokio_postgres::types::ToSql + Sync)];
@@ -210,8 +212,9 @@ impl NotificationRows {
             &seqs,
             &self.event_users,
             &created_at,
-            &self.event_payloads,
+            &self.event_notifications,
             &self.payloads,
+            &self.ids,
         ];
         tokio::try_join!(
             tx.execute(&notifications, notification_params),

@@ -19,6 +19,8 @@ pub struct Fixture {
     pub store: Arc<dyn Store>,
     /// What the store handed to its commit feed.
     pub commits: UnboundedReceiver<Vec<StoredEvent>>,
+    /// The database itself, for what the store does not show (how much it keeps).
+    raw: Raw,
     /// Keeps the database (a temporary directory or a [`TestDatabase`]) alive
     /// for the test and removes it afterwards.
     _database: Box<dyn std::any::Any + Send + Sync>,
@@ -28,10 +30,12 @@ impl Fixture {
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (feed, commits) = unbounded_channel();
-        let store = SqliteStore::open(&dir.path().join("herald.db"), feed).unwrap();
+        let path = dir.path().join("herald.db");
+        let store = SqliteStore::open(&path, feed).unwrap();
         Fixture {
             store: Arc::new(store),
             commits,
+            raw: Raw::Sqlite(path),
             _database: Box::new(dir),
         }
     }
@@ -43,6 +47,7 @@ impl Fixture {
         Fixture {
             store: Arc::new(store),
             commits,
+            raw: Raw::Postgres(database.connect().await),
             _database: Box::new(database),
         }
     }
@@ -96,6 +101,43 @@ impl Fixture {
         self.store.events_between(0, None, 100_000).await.unwrap()
     }
 
+    /// Bytes the `events` table keeps in payloads: the one column whose size
+    /// depends on what an event says.
+    pub async fn event_payload_bytes(&self) -> i64 {
+        match &self.raw {
+            Raw::Sqlite(path) => rusqlite::Connection::open(path)
+                .unwrap()
+                .query_row(
+                    "SELECT coalesce(sum(length(CAST(payload AS BLOB))), 0) FROM events",
+                    [],
+                    |row| row.get(0),
+                )
+                .unwrap(),
+            Raw::Postgres(client) => client
+                .query_one(
+                    "SELECT coalesce(sum(octet_length(payload)), 0)::bigint FROM events",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0),
+        }
+    }
+
+    /// Runs `sql` (statements without parameters) on the database behind the
+    /// store's back.
+    pub async fn raw_execute(&self, sql: &str) {
+        match &self.raw {
+            Raw::Sqlite(path) => {
+                rusqlite::Connection::open(path)
+                    .unwrap()
+                    .execute_batch(sql)
+                    .unwrap();
+            }
+            Raw::Postgres(client) => client.batch_execute(sql).await.unwrap(),
+        }
+    }
+
     /// Everything the commit feed has received so far, flattened.
     pub fn fed(&mut self) -> Vec<StoredEvent> {
         let mut fed = Vec::new();
@@ -104,6 +146,12 @@ impl Fixture {
         }
         fed
     }
+}
+
+/// A plain connection to the store's database.
+enum Raw {
+    Sqlite(std::path::PathBuf),
+    Postgres(tokio_postgres::Client),
 }
 
 pub fn notification(audience: Audience, title: &str) -> NewNotification {
