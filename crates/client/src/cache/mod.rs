@@ -169,6 +169,8 @@ pub(crate) fn apply_event(
         | Event::MessagesDeleted { .. }
         | Event::ConversationRead { .. }
         | Event::RoomUpdated { .. }
+        | Event::RoomMemberAdded { .. }
+        | Event::RoomMemberRemoved { .. }
         | Event::RoomLeft { .. } => chat::apply_event(conn, event, me, tracker),
         _ => {
             notifications::apply_event(conn, event, tracker)?;

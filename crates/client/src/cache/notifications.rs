@@ -225,6 +225,8 @@ pub(crate) fn apply_event(conn: &Connection, event: &Event, tracker: &mut Tracke
         | Event::MessagesDeleted { .. }
         | Event::ConversationRead { .. }
         | Event::RoomUpdated { .. }
+        | Event::RoomMemberAdded { .. }
+        | Event::RoomMemberRemoved { .. }
         | Event::RoomLeft { .. } => {}
     }
     Ok(())

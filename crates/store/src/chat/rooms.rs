@@ -36,17 +36,31 @@ pub(crate) async fn load_room(db: &impl Db, id: ConversationId) -> Result<Room> 
     })
 }
 
-/// Tells every member how the room looks now.
-async fn announce_room<D: Db>(
+/// Tells `members` how the room looks now; everyone else hears of changes only
+/// (see [`change_room`]), so a change costs O(members), not O(members²).
+async fn show_room<D: Db>(
     db: &D,
     events: &mut Vec<StoredEvent>,
     id: ConversationId,
+    members: &[UserId],
 ) -> Result<Room> {
     let room = load_room(db, id).await?;
-    let members = member_ids(db, id).await?;
     let event = Event::RoomUpdated { room: room.clone() };
-    stream::emit_to(db, events, &members, event).await?;
+    stream::emit_to(db, events, members, event).await?;
     Ok(room)
+}
+
+/// Tells the room's members but `who` (the one the change is about) of it.
+async fn tell_others<D: Db>(
+    db: &D,
+    events: &mut Vec<StoredEvent>,
+    room: ConversationId,
+    who: UserId,
+    event: Event,
+) -> Result<()> {
+    let mut others = member_ids(db, room).await?;
+    others.retain(|&member| member != who);
+    stream::emit_to(db, events, &others, event).await
 }
 
 /// A room owned by `creator`, with them and the named active users as members.
@@ -70,7 +84,7 @@ pub(crate) async fn create_room<D: Db>(
         )
         .await?;
     add_members(db, room, &ids).await?;
-    announce_room(db, events, room).await
+    show_room(db, events, room, &ids).await
 }
 
 pub(crate) async fn change_room<D: Db>(
@@ -99,6 +113,12 @@ pub(crate) async fn change_room<D: Db>(
             let size = member_ids(db, room).await?.len();
             rules::room_may_grow(room, size)?;
             add_members(db, room, &[user]).await?;
+            let added = Event::RoomMemberAdded {
+                room_id: room,
+                user: name.clone(),
+            };
+            tell_others(db, events, room, user, added).await?;
+            show_room(db, events, room, &[user]).await
         }
         RoomChange::Remove(name) => {
             let member = match names::user_id(db, name).await? {
@@ -106,16 +126,23 @@ pub(crate) async fn change_room<D: Db>(
                 _ => return Err(Error::NotFound(format!("member {name:?} of room {room}"))),
             };
             rules::may_remove_member(actor, member, owns)?;
-            leave(db, room, member).await?;
+            let left = leave(db, events, room, member, name).await?;
             let event = Event::RoomLeft { room_id: room };
             stream::emit(db, events, Some(member), event).await?;
+            Ok(left)
         }
     }
-    announce_room(db, events, room).await
 }
 
-/// Removes a member; the longest-standing member takes over a room its owner left.
-async fn leave(db: &impl Db, room: ConversationId, user: UserId) -> Result<()> {
+/// Removes a member and tells the others; the longest-standing member takes
+/// over a room its owner left. Returns the room as it is now.
+async fn leave<D: Db>(
+    db: &D,
+    events: &mut Vec<StoredEvent>,
+    room: ConversationId,
+    user: UserId,
+    username: &str,
+) -> Result<Room> {
     db.execute(
         "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
         &[&room, &user],
@@ -129,7 +156,14 @@ async fn leave(db: &impl Db, room: ConversationId, user: UserId) -> Result<()> {
         &[&room, &user],
     )
     .await?;
-    Ok(())
+    let now = load_room(db, room).await?;
+    let removed = Event::RoomMemberRemoved {
+        room_id: room,
+        user: username.to_owned(),
+        owner: now.owner.clone(),
+    };
+    tell_others(db, events, room, user, removed).await?;
+    Ok(now)
 }
 
 /// The user's rooms by name; run in one snapshot, so each is listed as it was
@@ -159,6 +193,16 @@ pub(crate) async fn forget_user<D: Db>(
     events: &mut Vec<StoredEvent>,
     user: UserId,
 ) -> Result<()> {
+    let username: Option<String> = db
+        .query_opt(
+            "SELECT username FROM users WHERE id = $1",
+            &[&user],
+            |row| row.get(0),
+        )
+        .await?;
+    let Some(username) = username else {
+        return Ok(());
+    };
     let rooms: Vec<ConversationId> = db
         .query(
             "SELECT cm.conversation_id FROM conversation_members cm
@@ -169,8 +213,7 @@ pub(crate) async fn forget_user<D: Db>(
         )
         .await?;
     for room in rooms {
-        leave(db, room, user).await?;
-        announce_room(db, events, room).await?;
+        leave(db, events, room, user, &username).await?;
     }
     db.execute(
         "UPDATE conversations SET direct_key = NULL
