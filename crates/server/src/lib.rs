@@ -18,7 +18,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_store::Store;
+use herald_store::{PurgeStats, Retention, Store};
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -175,17 +175,26 @@ fn spawn_purge(state: AppState) -> JoinHandle<()> {
         let mut every = tokio::time::interval(PURGE_EVERY);
         loop {
             every.tick().await;
-            let days = i64::from(state.config.retention_days);
-            let before = OffsetDateTime::now_utc() - time::Duration::days(days);
-            match state.store.purge(before).await {
-                Ok(stats) if stats.events > 0 || stats.notifications > 0 => tracing::info!(
+            let retention = retention(&state.config, OffsetDateTime::now_utc());
+            match state.store.purge(&retention).await {
+                Ok(stats) if stats != PurgeStats::default() => tracing::info!(
                     events = stats.events,
                     notifications = stats.notifications,
-                    "purged data older than {days} days"
+                    messages = stats.messages,
+                    "purged data past retention"
                 ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "retention purge failed"),
             }
         }
     })
+}
+
+/// What the configuration keeps, as of `now`.
+fn retention(config: &Config, now: OffsetDateTime) -> Retention {
+    let days = |days: u32| now - time::Duration::days(i64::from(days));
+    Retention {
+        chat_before: config.chat_retention_days.map(days),
+        ..Retention::before(days(config.retention_days))
+    }
 }

@@ -1,4 +1,4 @@
-//! Reading the event stream: replay, the fan-out's range reads, bounds and retention.
+//! Reading the event stream: replay, the fan-out's range reads and bounds.
 //!
 //! An event that names a row (see [`crate::stream`]) is rebuilt from it: a
 //! `notification.created` from its notification, unread as it was created; a
@@ -8,16 +8,15 @@
 //! follow, and applying them again changes nothing). When the row is gone, the
 //! event replays as its deletion.
 
-use herald_protocol::stored::{from_millis, to_millis};
+use herald_protocol::stored::from_millis;
 use herald_protocol::{
     ConversationId, Cursor, Event, MessageId, Notification, NotificationId, UserId,
 };
-use time::OffsetDateTime;
 
 use crate::chat::rooms;
 use crate::db::{Db, Row};
 use crate::rows::{self, message_columns, notification_columns};
-use crate::{Error, PurgeStats, Result, StoredEvent, StreamBounds};
+use crate::{Error, Result, StoredEvent, StreamBounds};
 
 /// The events of a page: each row of `events` with the row it names, if any.
 /// Columns: the event (0-6), the notification as `Notification::from_row`
@@ -176,43 +175,4 @@ pub(crate) async fn probe(db: &impl Db) -> Result<()> {
     )
     .await?;
     Ok(())
-}
-
-pub(crate) async fn purge(db: &impl Db, before: OffsetDateTime) -> Result<PurgeStats> {
-    let before = to_millis(before);
-    let newest_purged: Option<i64> = db
-        .query_one(
-            "SELECT max(seq) FROM events WHERE created_at < $1",
-            &[&before],
-            |row| row.get(0),
-        )
-        .await?;
-    let events = db
-        .execute("DELETE FROM events WHERE created_at < $1", &[&before])
-        .await? as i64;
-    if let Some(seq) = newest_purged {
-        db.execute(
-            "UPDATE meta SET value = $1 WHERE key = 'purged_through' AND value < $1",
-            &[&seq],
-        )
-        .await?;
-    }
-    let mut notifications = db
-        .execute(
-            "DELETE FROM notifications WHERE created_at < $1",
-            &[&before],
-        )
-        .await? as i64;
-    // Personal notifications every recipient deleted are nobody's any more.
-    notifications += db
-        .execute(
-            "DELETE FROM notifications WHERE kind = 'personal'
-             AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.notification_id = notifications.id)",
-            &[],
-        )
-        .await? as i64;
-    Ok(PurgeStats {
-        notifications,
-        events,
-    })
 }

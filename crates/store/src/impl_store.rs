@@ -21,13 +21,11 @@ macro_rules! impl_store {
             Conversation, ConversationId, Counts, Cursor, DeleteRequest, FoundUser, Message,
             MessageId, Notification, Page, Room, TokenInfo, TokenKind, User, UserId,
         };
-        use time::OffsetDateTime;
-
         use $crate::chat::{conversations, messages, rooms};
         use $crate::{
-            contacts, events, notifications, users, ContactEntry, ConversationFilter, DeleteScope,
+            contacts, events, notifications, retention, users, ContactEntry, ConversationFilter, DeleteScope,
             HistoryRange, Inserted, ListFilter, MarkTarget, MessageView, NewMessage,
-            NewNotification, NewUser, Principal, PurgeStats, Result, RoomChange, Sent,
+            NewNotification, NewUser, Principal, PurgeStats, Result, Retention, RoomChange, Sent,
             StoredEvent, StreamBounds, UserChanges, UserRecord,
         };
 
@@ -242,8 +240,9 @@ macro_rules! impl_store {
                 write!(self, db, _events => events::probe(db))
             }
 
-            async fn purge(&self, before: OffsetDateTime) -> Result<PurgeStats> {
-                write!(self, db, _events => events::purge(db, before))
+            async fn purge_chunk(&self, retention: &Retention) -> Result<PurgeStats> {
+                let retention = *retention;
+                write!(self, db, _events => retention::purge_chunk(db, &retention))
             }
         }
         };

@@ -21,6 +21,7 @@ mod names;
 mod notifications;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+mod retention;
 mod rows;
 mod rules;
 #[cfg(feature = "sqlite")]
@@ -38,8 +39,6 @@ use herald_protocol::{
     Conversation, ConversationId, Counts, Cursor, DeleteRequest, FoundUser, Message, MessageId,
     NotificationId, Page, Room, TokenInfo, TokenKind, User, UserId,
 };
-use time::OffsetDateTime;
-
 /// Where a backend sends each committed batch of events, in cursor order.
 /// Cursors are made visible in commit order (the SQLite writer is one thread; the
 /// PostgreSQL writer holds a cluster-wide lock from the first statement of a batch
@@ -202,8 +201,25 @@ pub trait Store: Send + Sync + 'static {
     /// Writes a row nobody reads, to learn whether writes go through now (after
     /// a failure, before the next real write finds out).
     async fn probe_write(&self) -> Result<()>;
-    /// Deletes notifications and events created before `before`.
-    async fn purge(&self, before: OffsetDateTime) -> Result<PurgeStats>;
+    /// Removes one chunk of what `retention` says is old, in one short write:
+    /// at most `retention.chunk` rows of each kind (notifications, including
+    /// personal ones every recipient deleted; events; chat messages), oldest
+    /// first. The newest purged cursor is remembered for
+    /// [`StreamBounds::purged_through`].
+    async fn purge_chunk(&self, retention: &Retention) -> Result<PurgeStats>;
+
+    /// Removes everything `retention` says is old, a chunk at a time, so other
+    /// writes go on between the chunks.
+    async fn purge(&self, retention: &Retention) -> Result<PurgeStats> {
+        let mut total = PurgeStats::default();
+        loop {
+            let removed = self.purge_chunk(retention).await?;
+            total += removed;
+            if removed.finishes(retention.chunk) {
+                return Ok(total);
+            }
+        }
+    }
 }
 
 /// Ids must be deduplicated and bounded before they reach a query.

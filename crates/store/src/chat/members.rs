@@ -139,6 +139,22 @@ pub(crate) async fn unread_after(
     .await
 }
 
+/// Counts every member's unread messages in `conversations` again from
+/// history, after messages went without each member's count being told.
+pub(crate) async fn recount_unread<D: Db>(db: &D, conversations: &[ConversationId]) -> Result<()> {
+    static RECOUNT: ListSql = ListSql::new(concat!(
+        "UPDATE conversation_members AS cm SET unread_count =
+           (SELECT count(*) FROM messages m
+            WHERE m.conversation_id = cm.conversation_id AND m.id > cm.last_read_id
+              AND m.sender_id IS DISTINCT FROM cm.user_id AND ",
+        visible_to!("cm.user_id"),
+        ") WHERE cm.conversation_id IN (SELECT i.value FROM {list $1 AS i})"
+    ));
+    db.execute(RECOUNT.text::<D>(), &[&Ids(conversations)])
+        .await?;
+    Ok(())
+}
+
 /// Every conversation's unread messages, from the member rows alone.
 pub(crate) const UNREAD_TOTAL: &str =
     "SELECT CAST(coalesce(sum(unread_count), 0) AS bigint) FROM conversation_members

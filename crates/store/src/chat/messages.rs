@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use herald_protocol::{ConversationId, Event, Message, MessageId, Page, UserId};
 
 use super::members::{
-    add_members, direct_conversation_id, member_ids, refresh_last, require_member,
+    add_members, direct_conversation_id, member_ids, recount_unread, refresh_last, require_member,
     require_room_member, unread_after, visible_to,
 };
 use crate::db::{Db, Ids, ListSql, Param};
@@ -361,7 +361,7 @@ async fn delete_for_everyone<D: Db>(db: &D, message: &Doomed) -> Result<Vec<User
         &[&message.id],
     )
     .await?;
-    refresh_where_last(db, message, None).await?;
+    refresh_where_last(db, message.conversation, &[message.id], None).await?;
     member_ids(db, message.conversation).await
 }
 
@@ -379,22 +379,64 @@ async fn hide<D: Db>(db: &D, user: UserId, message: &Doomed) -> Result<()> {
         )
         .await?;
     }
-    refresh_where_last(db, message, Some(user)).await
+    refresh_where_last(db, message.conversation, &[message.id], Some(user)).await
 }
 
-/// Members (or just `only`) whose newest visible message this was need another.
-async fn refresh_where_last<D: Db>(db: &D, message: &Doomed, only: Option<UserId>) -> Result<()> {
+/// Members (or just `only`) whose newest visible message was one of `ids`
+/// need another.
+async fn refresh_where_last<D: Db>(
+    db: &D,
+    conversation: ConversationId,
+    ids: &[MessageId],
+    only: Option<UserId>,
+) -> Result<()> {
+    static WHERE_LAST: ListSql = ListSql::new(
+        "SELECT user_id FROM conversation_members
+         WHERE conversation_id = $1 AND last_message_id IN (SELECT i.value FROM {list $2 AS i})
+           AND ($3 IS NULL OR user_id = $3)",
+    );
+    let params: [&dyn Param; 3] = [&conversation, &Ids(ids), &only];
     let users: Vec<UserId> = db
-        .query(
-            "SELECT user_id FROM conversation_members
-             WHERE conversation_id = $1 AND last_message_id = $2
-               AND ($3 IS NULL OR user_id = $3)",
-            &[&message.conversation, &message.id, &only],
-            |row| row.get(0),
-        )
+        .query(WHERE_LAST.text::<D>(), &params, |row| row.get(0))
         .await?;
     if users.is_empty() {
         return Ok(());
     }
-    refresh_last(db, message.conversation, &users).await
+    refresh_last(db, conversation, &users).await
+}
+
+// --- retention -------------------------------------------------------------------
+
+/// Removes up to `chunk` of the oldest messages created before `before`
+/// (tombstones included) and keeps what depends on them right: nobody's
+/// unread count counts them, and a member whose newest visible message went
+/// gets the one before it. Their `message.created` events then replay as
+/// their deletion. Returns how many went.
+pub(crate) async fn purge<D: Db>(db: &D, before: i64, chunk: i64) -> Result<i64> {
+    static HIDDEN: ListSql = ListSql::new(
+        "DELETE FROM hidden_messages WHERE message_id IN (SELECT i.value FROM {list $1 AS i})",
+    );
+    static MESSAGES: ListSql =
+        ListSql::new("DELETE FROM messages WHERE id IN (SELECT i.value FROM {list $1 AS i})");
+    let old: Vec<(MessageId, ConversationId)> = db
+        .query(
+            "SELECT id, conversation_id FROM messages WHERE created_at < $1 ORDER BY id LIMIT $2",
+            &[&before, &chunk],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .await?;
+    if old.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<MessageId> = old.iter().map(|&(id, _)| id).collect();
+    db.execute(HIDDEN.text::<D>(), &[&Ids(&ids)]).await?;
+    db.execute(MESSAGES.text::<D>(), &[&Ids(&ids)]).await?;
+    let mut conversations: Vec<ConversationId> = old.iter().map(|&(_, c)| c).collect();
+    conversations.sort_unstable();
+    conversations.dedup();
+    recount_unread(db, &conversations).await?;
+    for conversation in conversations {
+        refresh_where_last(db, conversation, &ids, None).await?;
+    }
+    Ok(ids.len() as i64)
 }

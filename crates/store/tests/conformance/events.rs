@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use herald_protocol::{DeleteRequest, Event, StatusFilter};
-use herald_store::{Audience, Error, MessageTarget, PurgeStats, Store, StreamBounds};
+use herald_store::{Audience, Error, MessageTarget, Retention, Store, StreamBounds};
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
@@ -88,66 +88,6 @@ async fn bounds_and_counts_follow_the_newest_cursor(f: Fixture) {
     let (counts, cursor) = f.store.counts(alice).await.unwrap();
     assert_eq!(cursor, newest);
     assert_eq!(counts.unread_total, 2);
-}
-
-async fn purge_removes_old_data_and_remembers_how_far(f: Fixture) {
-    let [alice] = f.users(["alice"]).await;
-    f.notify(&["alice"], "old").await;
-    f.broadcast("old broadcast").await;
-    let newest = f.all_events().await.last().unwrap().seq;
-
-    // Nothing is older than the epoch.
-    let none = f.store.purge(OffsetDateTime::UNIX_EPOCH).await.unwrap();
-    assert_eq!(none, PurgeStats::default());
-
-    let stats = f
-        .store
-        .purge(OffsetDateTime::now_utc() + time::Duration::minutes(1))
-        .await
-        .unwrap();
-    assert_eq!(
-        stats,
-        PurgeStats {
-            notifications: 2,
-            events: 2
-        }
-    );
-    let bounds = f.store.stream_bounds().await.unwrap();
-    assert_eq!(
-        bounds,
-        StreamBounds {
-            purged_through: newest,
-            head: newest
-        }
-    );
-    assert!(f.all_events().await.is_empty());
-    let listed = list(&f, alice, StatusFilter::All).await;
-    assert!(listed.is_empty());
-
-    // The stream goes on above the purged cursor.
-    f.notify(&["alice"], "new").await;
-    let after = f.all_events().await;
-    assert_eq!(after.len(), 1);
-    assert!(after[0].seq > newest);
-    assert_eq!(f.store.stream_bounds().await.unwrap().head, after[0].seq);
-}
-
-async fn purge_drops_personal_notifications_nobody_keeps(f: Fixture) {
-    let [alice] = f.users(["alice"]).await;
-    let kept = f.notify(&["alice"], "kept").await.notification.id;
-    let gone = f.notify(&["alice"], "gone").await.notification.id;
-    f.store
-        .delete_notifications(alice, herald_protocol::DeleteRequest { ids: vec![gone] })
-        .await
-        .unwrap();
-    let stats = f.store.purge(OffsetDateTime::UNIX_EPOCH).await.unwrap();
-    assert_eq!(stats.notifications, 1);
-    let result = f
-        .store
-        .mark(alice, herald_store::MarkTarget::Ids(vec![kept]), true)
-        .await
-        .unwrap();
-    assert_eq!(result, 1);
 }
 
 /// Many writers at once: the store folds them into group commits, and a request
@@ -255,7 +195,11 @@ async fn a_created_event_whose_row_is_gone_replays_as_its_deletion(f: Fixture) {
         .delete_notifications(alice, DeleteRequest { ids: vec![id] })
         .await
         .unwrap();
-    let stats = f.store.purge(OffsetDateTime::UNIX_EPOCH).await.unwrap();
+    let stats = f
+        .store
+        .purge(&Retention::before(OffsetDateTime::UNIX_EPOCH))
+        .await
+        .unwrap();
     assert_eq!(stats.notifications, 1);
     let replayed: Vec<Event> = f
         .store
@@ -302,7 +246,5 @@ on_both_backends!(
     replay_gives_a_user_their_events_and_broadcasts_in_order,
     events_between_reads_every_users_events_in_a_cursor_range,
     bounds_and_counts_follow_the_newest_cursor,
-    purge_removes_old_data_and_remembers_how_far,
-    purge_drops_personal_notifications_nobody_keeps,
     a_failing_write_in_a_group_commit_spoils_no_neighbour,
 );

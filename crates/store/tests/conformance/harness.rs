@@ -148,6 +148,24 @@ impl Fixture {
     }
 }
 
+/// A time after every write so far and before every later one: waits until
+/// the millisecond clock rows are stamped with has moved past it.
+pub async fn a_moment_later() -> OffsetDateTime {
+    async fn tick(after: i64) -> i64 {
+        loop {
+            let now = herald_protocol::stored::to_millis(OffsetDateTime::now_utc());
+            if now > after {
+                return now;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+    let start = herald_protocol::stored::to_millis(OffsetDateTime::now_utc());
+    let moment = tick(start).await;
+    tick(moment).await;
+    herald_protocol::stored::from_millis(moment)
+}
+
 /// A plain connection to the store's database.
 enum Raw {
     Sqlite(std::path::PathBuf),
