@@ -184,32 +184,30 @@ impl<T> FromPostgres for T {}
 /// A statement parameter, as each backend binds it.
 pub(crate) trait Param: Sync {
     #[cfg(feature = "sqlite")]
-    fn sqlite(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>>;
+    fn sqlite(&self) -> SqliteValue<'_>;
     /// The value and the type PostgreSQL is told it has.
     #[cfg(feature = "postgres")]
-    fn postgres(
-        &self,
-    ) -> (
-        &(dyn tokio_postgres::types::ToSql + Sync),
-        tokio_postgres::types::Type,
-    );
+    fn postgres(&self) -> PostgresValue<'_>;
 }
+
+#[cfg(feature = "sqlite")]
+pub(crate) type SqliteValue<'a> = rusqlite::Result<rusqlite::types::ToSqlOutput<'a>>;
+#[cfg(feature = "postgres")]
+pub(crate) type PostgresValue<'a> = (
+    &'a (dyn tokio_postgres::types::ToSql + Sync),
+    tokio_postgres::types::Type,
+);
 
 /// Plain values: both drivers bind them as they are.
 macro_rules! plain_params {
     ($($rust:ty => $postgres:ident),* $(,)?) => {$(
         impl Param for $rust {
             #[cfg(feature = "sqlite")]
-            fn sqlite(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+            fn sqlite(&self) -> SqliteValue<'_> {
                 rusqlite::ToSql::to_sql(self)
             }
             #[cfg(feature = "postgres")]
-            fn postgres(
-                &self,
-            ) -> (
-                &(dyn tokio_postgres::types::ToSql + Sync),
-                tokio_postgres::types::Type,
-            ) {
+            fn postgres(&self) -> PostgresValue<'_> {
                 (self, tokio_postgres::types::Type::$postgres)
             }
         }
@@ -240,18 +238,13 @@ macro_rules! list_params {
     ($($list:ident => $postgres:ident),* $(,)?) => {$(
         impl Param for $list<'_> {
             #[cfg(feature = "sqlite")]
-            fn sqlite(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+            fn sqlite(&self) -> SqliteValue<'_> {
                 let json = serde_json::to_string(self.0)
                     .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
                 Ok(rusqlite::types::ToSqlOutput::from(json))
             }
             #[cfg(feature = "postgres")]
-            fn postgres(
-                &self,
-            ) -> (
-                &(dyn tokio_postgres::types::ToSql + Sync),
-                tokio_postgres::types::Type,
-            ) {
+            fn postgres(&self) -> PostgresValue<'_> {
                 (&self.0, tokio_postgres::types::Type::$postgres)
             }
         }

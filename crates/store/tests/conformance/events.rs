@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use herald_protocol::{DeleteRequest, Event, StatusFilter};
-use herald_store::{Audience, Error, MessageTarget, Retention, Store, StreamBounds};
-use time::OffsetDateTime;
+use herald_store::{Audience, Error, MessageTarget, Store, StreamBounds};
 use tokio::task::JoinSet;
 
 use crate::harness::{list, notification, Fixture};
@@ -195,11 +194,7 @@ async fn a_created_event_whose_row_is_gone_replays_as_its_deletion(f: Fixture) {
         .delete_notifications(alice, DeleteRequest { ids: vec![id] })
         .await
         .unwrap();
-    let stats = f
-        .store
-        .purge(&Retention::before(OffsetDateTime::UNIX_EPOCH))
-        .await
-        .unwrap();
+    let stats = f.purge_unkept().await;
     assert_eq!(stats.notifications, 1);
     let replayed: Vec<Event> = f
         .store

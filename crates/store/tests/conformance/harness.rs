@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use herald_protocol::{KindFilter, Notification, Role, StatusFilter, User, UserId};
+use herald_protocol::{KindFilter, Message, Notification, Role, StatusFilter, User, UserId};
 use herald_store::postgres::PostgresStore;
 use herald_store::sqlite::SqliteStore;
 use herald_store::{
-    Audience, CommitFeed, Inserted, ListFilter, MessageTarget, NewMessage, NewNotification,
-    NewUser, Sent, Store, StoredEvent,
+    Audience, CommitFeed, HistoryRange, Inserted, ListFilter, MessageTarget, NewMessage,
+    NewNotification, NewUser, PurgeStats, Retention, Sent, Store, StoredEvent,
 };
 use time::OffsetDateTime;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
@@ -138,6 +138,13 @@ impl Fixture {
         }
     }
 
+    /// Runs the purge with nothing old enough to go: only what nobody keeps
+    /// (personal notifications every recipient deleted).
+    pub async fn purge_unkept(&self) -> PurgeStats {
+        let nothing_old = Retention::before(OffsetDateTime::UNIX_EPOCH);
+        self.store.purge(&nothing_old).await.unwrap()
+    }
+
     /// Everything the commit feed has received so far, flattened.
     pub fn fed(&mut self) -> Vec<StoredEvent> {
         let mut fed = Vec::new();
@@ -145,6 +152,32 @@ impl Fixture {
             fed.extend(batch);
         }
         fed
+    }
+}
+
+pub fn range(before: Option<i64>, after: Option<i64>, limit: u32) -> HistoryRange {
+    HistoryRange {
+        before,
+        after,
+        limit,
+    }
+}
+
+/// Every message of a conversation the user can see, newest first, read by
+/// paging history: the slow, obviously right answer.
+pub async fn everything(store: &dyn Store, user: UserId, conversation: i64) -> Vec<Message> {
+    let mut all = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store
+            .history(user, conversation, range(before, None, 200))
+            .await
+            .unwrap();
+        all.extend(page.items);
+        match page.next_cursor {
+            Some(cursor) => before = Some(cursor.parse().unwrap()),
+            None => return all,
+        }
     }
 }
 

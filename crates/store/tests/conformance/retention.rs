@@ -7,7 +7,7 @@ use herald_store::{
 };
 use time::OffsetDateTime;
 
-use crate::harness::{a_moment_later, list, to, Fixture};
+use crate::harness::{a_moment_later, everything, list, to, Fixture};
 
 async fn purge_removes_old_data_and_remembers_how_far(f: Fixture) {
     let [alice] = f.users(["alice"]).await;
@@ -16,11 +16,7 @@ async fn purge_removes_old_data_and_remembers_how_far(f: Fixture) {
     let newest = f.all_events().await.last().unwrap().seq;
 
     // Nothing is older than the epoch.
-    let none = f
-        .store
-        .purge(&Retention::before(OffsetDateTime::UNIX_EPOCH))
-        .await
-        .unwrap();
+    let none = f.purge_unkept().await;
     assert_eq!(none, PurgeStats::default());
 
     let stats = f
@@ -64,11 +60,7 @@ async fn purge_drops_personal_notifications_nobody_keeps(f: Fixture) {
         .delete_notifications(alice, DeleteRequest { ids: vec![gone] })
         .await
         .unwrap();
-    let stats = f
-        .store
-        .purge(&Retention::before(OffsetDateTime::UNIX_EPOCH))
-        .await
-        .unwrap();
+    let stats = f.purge_unkept().await;
     assert_eq!(stats.notifications, 1);
     let result = f
         .store
@@ -189,20 +181,8 @@ async fn chat_retention_removes_old_messages_and_keeps_conversations_exact(f: Fi
         (in_room.unread_count, in_room.last_message.as_ref()),
         (0, None)
     );
-    let history = f
-        .store
-        .history(
-            bob,
-            new.conversation_id,
-            herald_store::HistoryRange {
-                before: None,
-                after: None,
-                limit: 10,
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(history.items, std::slice::from_ref(&new));
+    let history = everything(f.store.as_ref(), bob, new.conversation_id).await;
+    assert_eq!(history, std::slice::from_ref(&new));
     let replayed: Vec<Event> = f
         .store
         .events_since(bob, 0, 100)
@@ -223,20 +203,8 @@ async fn chat_retention_removes_old_messages_and_keeps_conversations_exact(f: Fi
     let everything_else = Retention::before(a_moment_later().await);
     let kept = f.store.purge(&everything_else).await.unwrap();
     assert_eq!(kept.messages, 0);
-    let history = f
-        .store
-        .history(
-            bob,
-            new.conversation_id,
-            herald_store::HistoryRange {
-                before: None,
-                after: None,
-                limit: 10,
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(history.items, [new]);
+    let history = everything(f.store.as_ref(), bob, new.conversation_id).await;
+    assert_eq!(history, [new]);
 }
 
 on_both_backends!(

@@ -3,7 +3,7 @@
 use herald_protocol::{ConversationKind, Event};
 use herald_store::{ConversationFilter, Error, MessageTarget, RoomChange};
 
-use crate::harness::Fixture;
+use crate::harness::{everything, Fixture};
 
 async fn a_room_starts_with_its_creator_as_owner_and_tells_every_member(f: Fixture) {
     let [alice, bob, carol, dave] = f.users(["alice", "bob", "carol", "dave"]).await;
@@ -252,22 +252,10 @@ async fn deleting_a_user_takes_them_out_of_their_rooms(f: Fixture) {
         }
     );
     // Their messages stay, without a sender.
-    let history = f
-        .store
-        .history(
-            bob,
-            room.id,
-            herald_store::HistoryRange {
-                before: None,
-                after: None,
-                limit: 10,
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(history.items.len(), 1);
-    assert_eq!(history.items[0].id, said.id);
-    assert_eq!(history.items[0].sender, None);
+    let history = everything(f.store.as_ref(), bob, room.id).await;
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].id, said.id);
+    assert_eq!(history[0].sender, None);
 }
 
 /// Each change tells each member one small event: growing a room to 200
