@@ -1,11 +1,11 @@
 //! The one implementation of [`crate::Store`], shared by the backends.
 //!
 //! Each method names the store rule that serves it and how that rule runs:
-//! - `read!(self, db => rule)` on a pooled read connection;
-//! - `snapshot!(self, db => rule)` in one read transaction, for rules whose
+//! - `run_read!(self, db => rule)` on a pooled read connection;
+//! - `run_snapshot!(self, db => rule)` in one read transaction, for rules whose
 //!   statements must agree with each other (counts and their cursor, a
 //!   conversation list and the messages it names);
-//! - `write!(self, db, events => rule)` in the writer's next group commit,
+//! - `run_write!(self, db, events => rule)` in the writer's next group commit,
 //!   answered once it is durable; `events` collects what the rule emits.
 //!
 //! A backend defines those three macros for its connections (SQLite runs a rule
@@ -32,20 +32,20 @@ macro_rules! impl_store {
         #[async_trait::async_trait]
         impl $crate::Store for $store {
             async fn user_count(&self) -> Result<i64> {
-                read!(self, db => users::count(db))
+                run_read!(self, db => users::count(db))
             }
 
             async fn create_user(&self, new: NewUser) -> Result<User> {
-                write!(self, db, _events => users::create(db, &new))
+                run_write!(self, db, _events => users::create(db, &new))
             }
 
             async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>> {
                 let username = username.to_owned();
-                read!(self, db => users::by_name(db, &username))
+                run_read!(self, db => users::by_name(db, &username))
             }
 
             async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
-                read!(self, db => users::by_id(db, id))
+                run_read!(self, db => users::by_id(db, id))
             }
 
             async fn search_users(
@@ -55,15 +55,15 @@ macro_rules! impl_store {
                 limit: u32,
             ) -> Result<Vec<FoundUser>> {
                 let prefix = prefix.to_owned();
-                read!(self, db => users::search(db, viewer, &prefix, limit))
+                run_read!(self, db => users::search(db, viewer, &prefix, limit))
             }
 
             async fn update_user(&self, id: UserId, changes: UserChanges) -> Result<Option<User>> {
-                write!(self, db, _events => users::update(db, id, &changes))
+                run_write!(self, db, _events => users::update(db, id, &changes))
             }
 
             async fn delete_user(&self, id: UserId) -> Result<bool> {
-                write!(self, db, events => users::delete(db, events, id))
+                run_write!(self, db, events => users::delete(db, events, id))
             }
 
             async fn create_token(
@@ -74,19 +74,19 @@ macro_rules! impl_store {
                 hash: Vec<u8>,
             ) -> Result<TokenInfo> {
                 let name = name.to_owned();
-                write!(self, db, _events => users::create_token(db, user_id, kind, &name, &hash))
+                run_write!(self, db, _events => users::create_token(db, user_id, kind, &name, &hash))
             }
 
             async fn authenticate(&self, hash: Vec<u8>) -> Result<Option<Principal>> {
-                read!(self, db => users::authenticate(db, &hash))
+                run_read!(self, db => users::authenticate(db, &hash))
             }
 
             async fn list_tokens(&self, user_id: UserId) -> Result<Vec<TokenInfo>> {
-                read!(self, db => users::list_tokens(db, user_id))
+                run_read!(self, db => users::list_tokens(db, user_id))
             }
 
             async fn delete_token(&self, user_id: UserId, token_id: i64) -> Result<bool> {
-                write!(self, db, _events => users::delete_token(db, user_id, token_id))
+                run_write!(self, db, _events => users::delete_token(db, user_id, token_id))
             }
 
             async fn insert_notification(&self, new: NewNotification) -> Result<Inserted> {
@@ -98,15 +98,15 @@ macro_rules! impl_store {
                 user_id: UserId,
                 filter: ListFilter,
             ) -> Result<Page<Notification>> {
-                read!(self, db => notifications::list(db, user_id, &filter))
+                run_read!(self, db => notifications::list(db, user_id, &filter))
             }
 
             async fn counts(&self, user_id: UserId) -> Result<(Counts, Cursor)> {
-                snapshot!(self, db => notifications::counts(db, user_id))
+                run_snapshot!(self, db => notifications::counts(db, user_id))
             }
 
             async fn mark(&self, user_id: UserId, target: MarkTarget, read: bool) -> Result<i64> {
-                write!(self, db, events => notifications::mark(db, events, user_id, &target, read))
+                run_write!(self, db, events => notifications::mark(db, events, user_id, &target, read))
             }
 
             async fn delete_notifications(
@@ -114,7 +114,7 @@ macro_rules! impl_store {
                 user_id: UserId,
                 request: DeleteRequest,
             ) -> Result<i64> {
-                write!(self, db, events => notifications::delete(db, events, user_id, &request.ids))
+                run_write!(self, db, events => notifications::delete(db, events, user_id, &request.ids))
             }
 
             async fn add_contact(
@@ -123,24 +123,24 @@ macro_rules! impl_store {
                 username: &str,
             ) -> Result<(ContactEntry, bool)> {
                 let username = username.to_owned();
-                write!(self, db, _events => contacts::add(db, owner, &username))
+                run_write!(self, db, _events => contacts::add(db, owner, &username))
             }
 
             async fn remove_contact(&self, owner: UserId, username: &str) -> Result<bool> {
                 let username = username.to_owned();
-                write!(self, db, _events => contacts::remove(db, owner, &username))
+                run_write!(self, db, _events => contacts::remove(db, owner, &username))
             }
 
             async fn list_contacts(&self, owner: UserId) -> Result<Vec<ContactEntry>> {
-                read!(self, db => contacts::list(db, owner))
+                run_read!(self, db => contacts::list(db, owner))
             }
 
             async fn contact_owners(&self, user: UserId) -> Result<Vec<UserId>> {
-                read!(self, db => contacts::owners(db, user))
+                run_read!(self, db => contacts::owners(db, user))
             }
 
             async fn send_message(&self, new: NewMessage) -> Result<Sent> {
-                write!(self, db, events => messages::send(db, events, &new))
+                run_write!(self, db, events => messages::send(db, events, &new))
             }
 
             async fn conversations(
@@ -148,7 +148,7 @@ macro_rules! impl_store {
                 user: UserId,
                 filter: ConversationFilter,
             ) -> Result<Page<Conversation>> {
-                snapshot!(self, db => conversations::conversations(db, user, filter))
+                run_snapshot!(self, db => conversations::conversations(db, user, filter))
             }
 
             async fn history(
@@ -157,7 +157,7 @@ macro_rules! impl_store {
                 conversation: ConversationId,
                 range: HistoryRange,
             ) -> Result<Page<Message>> {
-                snapshot!(self, db => messages::history(db, user, conversation, range))
+                run_snapshot!(self, db => messages::history(db, user, conversation, range))
             }
 
             async fn mark_conversation_read(
@@ -166,7 +166,7 @@ macro_rules! impl_store {
                 conversation: ConversationId,
                 up_to: MessageId,
             ) -> Result<i64> {
-                write!(self, db, events => messages::mark_read(db, events, user, conversation, up_to))
+                run_write!(self, db, events => messages::mark_read(db, events, user, conversation, up_to))
             }
 
             async fn delete_messages(
@@ -175,7 +175,7 @@ macro_rules! impl_store {
                 ids: Vec<MessageId>,
                 scope: DeleteScope,
             ) -> Result<i64> {
-                write!(self, db, events => messages::delete(db, events, user, &ids, scope))
+                run_write!(self, db, events => messages::delete(db, events, user, &ids, scope))
             }
 
             async fn message_list(
@@ -185,7 +185,7 @@ macro_rules! impl_store {
                 before: Option<MessageId>,
                 limit: u32,
             ) -> Result<Page<Message>> {
-                read!(self, db => messages::message_list(db, user, view, before, limit))
+                run_read!(self, db => messages::message_list(db, user, view, before, limit))
             }
 
             async fn create_room(
@@ -194,7 +194,7 @@ macro_rules! impl_store {
                 name: String,
                 members: Vec<String>,
             ) -> Result<Room> {
-                write!(self, db, events => rooms::create_room(db, events, creator, &name, &members))
+                run_write!(self, db, events => rooms::create_room(db, events, creator, &name, &members))
             }
 
             async fn change_room(
@@ -203,11 +203,11 @@ macro_rules! impl_store {
                 room: ConversationId,
                 change: RoomChange,
             ) -> Result<Room> {
-                write!(self, db, events => rooms::change_room(db, events, actor, room, &change))
+                run_write!(self, db, events => rooms::change_room(db, events, actor, room, &change))
             }
 
             async fn rooms(&self, user: UserId) -> Result<Vec<Room>> {
-                snapshot!(self, db => rooms::rooms(db, user))
+                run_snapshot!(self, db => rooms::rooms(db, user))
             }
 
             async fn events_since(
@@ -216,7 +216,7 @@ macro_rules! impl_store {
                 since: Cursor,
                 limit: u32,
             ) -> Result<Vec<StoredEvent>> {
-                read!(self, db => events::since(db, user_id, since, limit))
+                run_read!(self, db => events::since(db, user_id, since, limit))
             }
 
             async fn events_between(
@@ -225,11 +225,11 @@ macro_rules! impl_store {
                 through: Option<Cursor>,
                 limit: u32,
             ) -> Result<Vec<StoredEvent>> {
-                read!(self, db => events::between(db, after, through, limit))
+                run_read!(self, db => events::between(db, after, through, limit))
             }
 
             async fn stream_bounds(&self) -> Result<StreamBounds> {
-                snapshot!(self, db => events::bounds(db))
+                run_snapshot!(self, db => events::bounds(db))
             }
 
             fn writer_status(&self) -> $crate::WriterStatus {
@@ -237,12 +237,12 @@ macro_rules! impl_store {
             }
 
             async fn probe_write(&self) -> Result<()> {
-                write!(self, db, _events => events::probe(db))
+                run_write!(self, db, _events => events::probe(db))
             }
 
             async fn purge_chunk(&self, retention: &Retention) -> Result<PurgeStats> {
                 let retention = *retention;
-                write!(self, db, _events => retention::purge_chunk(db, &retention))
+                run_write!(self, db, _events => retention::purge_chunk(db, &retention))
             }
         }
         };

@@ -13,22 +13,30 @@ pub(crate) async fn purge_chunk<D: Db>(db: &D, retention: &Retention) -> Result<
     let before = to_millis(retention.before);
     let chunk = i64::from(retention.chunk);
     let events = purge_events(db, before, chunk).await?;
-    let mut notifications = db
-        .execute(
-            "DELETE FROM notifications WHERE id IN
-               (SELECT id FROM notifications WHERE created_at < $1 ORDER BY id LIMIT $2)",
-            &[&before, &chunk],
-        )
-        .await? as i64;
-    // Personal notifications every recipient deleted are nobody's any more.
-    notifications += db
+    // An old notification's per-user rows go first, a chunk at a time, and the
+    // notification only once it has none: deleting it never cascades to an
+    // unbounded number of rows (a broadcast may have one per user).
+    let mut states = 0;
+    for per_user in ["recipients", "broadcast_state"] {
+        let sql = format!(
+            "DELETE FROM {per_user} WHERE (user_id, notification_id) IN
+               (SELECT s.user_id, s.notification_id FROM {per_user} s
+                JOIN notifications n ON n.id = s.notification_id
+                WHERE n.created_at < $1 ORDER BY s.notification_id LIMIT $2)"
+        );
+        states += db.execute(&sql, &[&before, &chunk]).await? as i64;
+    }
+    // Old ones without per-user rows left, and personal ones every recipient
+    // deleted: nobody's any more.
+    let notifications = db
         .execute(
             "DELETE FROM notifications WHERE id IN
                (SELECT n.id FROM notifications n
-                WHERE n.kind = 'personal'
+                WHERE (n.created_at < $1 OR n.kind = 'personal')
                   AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.notification_id = n.id)
-                ORDER BY n.id LIMIT $1)",
-            &[&chunk],
+                  AND NOT EXISTS (SELECT 1 FROM broadcast_state b WHERE b.notification_id = n.id)
+                ORDER BY n.id LIMIT $2)",
+            &[&before, &chunk],
         )
         .await? as i64;
     let messages = match retention.chat_before {
@@ -37,6 +45,7 @@ pub(crate) async fn purge_chunk<D: Db>(db: &D, retention: &Retention) -> Result<
     };
     Ok(PurgeStats {
         notifications,
+        states,
         events,
         messages,
     })

@@ -134,6 +134,8 @@ impl Retention {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PurgeStats {
     pub notifications: i64,
+    /// Per-user rows (read, deleted) of the notifications that went.
+    pub states: i64,
     pub events: i64,
     pub messages: i64,
 }
@@ -143,13 +145,16 @@ impl PurgeStats {
     /// fewer than a chunk's worth of every kind.
     pub fn finishes(&self, chunk: u32) -> bool {
         let chunk = i64::from(chunk);
-        self.notifications < chunk && self.events < chunk && self.messages < chunk
+        [self.notifications, self.states, self.events, self.messages]
+            .iter()
+            .all(|&removed| removed < chunk)
     }
 }
 
 impl std::ops::AddAssign for PurgeStats {
     fn add_assign(&mut self, other: Self) {
         self.notifications += other.notifications;
+        self.states += other.states;
         self.events += other.events;
         self.messages += other.messages;
     }

@@ -97,9 +97,7 @@ impl PostgresStore {
         tx.commit().await?;
         Ok(result)
     }
-}
 
-impl PostgresStore {
     /// Personal notifications go to the gatherer, which writes them a batch at
     /// a time ([`personal`]); a broadcast is one row and goes straight in.
     async fn insert(&self, new: NewNotification) -> Result<Inserted> {
@@ -163,14 +161,14 @@ fn pool(config: Config, size: usize) -> Result<Pool> {
 
 /// How the shared [`crate::Store`] implementation runs a rule here: awaited on
 /// a pooled connection, in a snapshot, or by the writer task.
-macro_rules! read {
+macro_rules! run_read {
     ($store:ident, $db:ident => $rule:expr) => {{
         let client = $store.reader().await?;
         let $db = &Pg(&client);
         $rule.await
     }};
 }
-macro_rules! snapshot {
+macro_rules! run_snapshot {
     ($store:ident, $db:ident => $rule:expr) => {
         $store
             .snapshot(move |tx| {
@@ -182,7 +180,7 @@ macro_rules! snapshot {
             .await
     };
 }
-macro_rules! write {
+macro_rules! run_write {
     ($store:ident, $db:ident, $events:ident => $rule:expr) => {
         $store
             .writer

@@ -67,12 +67,6 @@ impl SqliteStore {
             .map_err(|_| crate::Error::Closed)?
     }
 
-    async fn insert(&self, new: NewNotification) -> Result<Inserted> {
-        self.writer
-            .run(move |conn, events| now(notifications::insert(conn, events, &new)))
-            .await
-    }
-
     /// Like [`SqliteStore::read`], in one read transaction: every statement of
     /// `f` sees the same committed state.
     async fn snapshot<T, F>(&self, f: F) -> Result<T>
@@ -87,6 +81,13 @@ impl SqliteStore {
             Ok(value)
         })
         .await
+    }
+
+    /// A notification, personal or broadcast, is one write request.
+    async fn insert(&self, new: NewNotification) -> Result<Inserted> {
+        self.writer
+            .run(move |conn, events| now(notifications::insert(conn, events, &new)))
+            .await
     }
 }
 
@@ -109,17 +110,17 @@ fn configure(conn: &Connection) -> Result<()> {
 
 /// How the shared [`crate::Store`] implementation runs a rule here: to its end
 /// at once ([`now`]), on a read connection or on the writer thread.
-macro_rules! read {
+macro_rules! run_read {
     ($store:ident, $db:ident => $rule:expr) => {
         $store.read(move |$db| now($rule)).await
     };
 }
-macro_rules! snapshot {
+macro_rules! run_snapshot {
     ($store:ident, $db:ident => $rule:expr) => {
         $store.snapshot(move |$db| now($rule)).await
     };
 }
-macro_rules! write {
+macro_rules! run_write {
     ($store:ident, $db:ident, $events:ident => $rule:expr) => {
         $store.writer.run(move |$db, $events| now($rule)).await
     };

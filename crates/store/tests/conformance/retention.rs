@@ -28,6 +28,7 @@ async fn purge_removes_old_data_and_remembers_how_far(f: Fixture) {
         stats,
         PurgeStats {
             notifications: 2,
+            states: 1,
             events: 2,
             messages: 0
         }
@@ -88,11 +89,11 @@ async fn a_purge_runs_in_chunks_that_other_writes_go_between(f: Fixture) {
         if removed == PurgeStats::default() {
             break;
         }
-        chunks.push((removed.notifications, removed.events));
+        chunks.push((removed.notifications, removed.states, removed.events));
         f.notify(&["alice"], &format!("between chunk {}", chunks.len()))
             .await;
     }
-    assert_eq!(chunks, [(10, 10), (10, 10), (5, 5)]);
+    assert_eq!(chunks, [(10, 10, 10), (10, 10, 10), (5, 5, 5)]);
     let titles: Vec<String> = list(&f, alice, StatusFilter::All)
         .await
         .into_iter()
@@ -107,6 +108,36 @@ async fn a_purge_runs_in_chunks_that_other_writes_go_between(f: Fixture) {
         newest_old
     );
     assert_eq!(f.all_events().await.len(), 3);
+}
+
+/// A broadcast many users marked goes after its per-user rows, which go a
+/// chunk at a time: no single write deletes a row per user.
+async fn a_broadcast_read_by_many_goes_after_its_readers_rows_in_chunks(f: Fixture) {
+    let mut users = Vec::new();
+    for n in 0..25 {
+        users.push(f.user(&format!("reader{n:02}")).await.id);
+    }
+    let id = f.broadcast("old news").await.notification.id;
+    for &user in &users {
+        f.store
+            .mark(user, herald_store::MarkTarget::Ids(vec![id]), true)
+            .await
+            .unwrap();
+    }
+    let retention = Retention {
+        chunk: 10,
+        ..Retention::before(a_moment_later().await)
+    };
+    let mut chunks = Vec::new();
+    loop {
+        let removed = f.store.purge_chunk(&retention).await.unwrap();
+        if removed == PurgeStats::default() {
+            break;
+        }
+        chunks.push((removed.states, removed.notifications));
+    }
+    assert_eq!(chunks, [(10, 0), (10, 0), (5, 1)]);
+    assert!(list(&f, users[0], StatusFilter::All).await.is_empty());
 }
 
 /// `Store::purge` runs chunk after chunk until one comes up short.
@@ -124,6 +155,7 @@ async fn a_whole_purge_adds_up_its_chunks(f: Fixture) {
         removed,
         PurgeStats {
             notifications: 7,
+            states: 7,
             events: 7,
             messages: 0
         }
@@ -212,5 +244,6 @@ on_both_backends!(
     purge_drops_personal_notifications_nobody_keeps,
     a_purge_runs_in_chunks_that_other_writes_go_between,
     a_whole_purge_adds_up_its_chunks,
+    a_broadcast_read_by_many_goes_after_its_readers_rows_in_chunks,
     chat_retention_removes_old_messages_and_keeps_conversations_exact,
 );
