@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 
 use herald_protocol::stored::StoredRow;
 
-use crate::{Error, Result};
+use crate::{rules, Error, Result};
 
 /// A connection (or transaction) the store's rules run their statements on.
 pub(crate) trait Db: Dialect {
@@ -33,6 +33,18 @@ pub(crate) trait Db: Dialect {
 
     /// Runs `sql` and returns how many rows it changed.
     async fn execute(&self, sql: &str, params: &[&dyn Param]) -> Result<u64>;
+
+    /// Runs an `INSERT` (written without `RETURNING`) and returns the `key`
+    /// (the integer primary key) of each row it inserted, in the order it
+    /// inserted them. SQLite knows them without `RETURNING`, which costs it
+    /// several times the insert itself; PostgreSQL is asked with it.
+    async fn insert(&self, sql: &str, key: &str, params: &[&dyn Param]) -> Result<Vec<i64>>;
+
+    /// [`Db::insert`] of one row.
+    async fn insert_one(&self, sql: &str, key: &str, params: &[&dyn Param]) -> Result<i64> {
+        let keys = self.insert(sql, key, params).await?;
+        rules::exactly_one_row(keys)
+    }
 
     /// The first row `sql` returns, if any.
     async fn query_opt<T: Send>(

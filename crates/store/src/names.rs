@@ -12,6 +12,17 @@ pub(crate) async fn active_ids<D: Db>(db: &D, names: &[String]) -> Result<Vec<Us
     let mut names = names.to_vec();
     names.sort();
     names.dedup();
+    if let [name] = &names[..] {
+        // The common case, without a list parameter to build and read.
+        let id = db
+            .query_opt(
+                "SELECT id FROM users WHERE username = $1 AND NOT disabled",
+                &[name],
+                |row| row.get(0),
+            )
+            .await?;
+        return rules::all_known(vec![(name.clone(), id)]);
+    }
     static ACTIVE_IDS: ListSql = ListSql::new(
         "SELECT n.value, u.id FROM {list $1 AS n}
          LEFT JOIN users u ON u.username = n.value AND NOT u.disabled

@@ -48,12 +48,12 @@ pub(crate) async fn insert<D: Db>(
         &created_at,
     ];
     let id = db
-        .query_one(
+        .insert_one(
             "INSERT INTO notifications
                 (kind, category, title, content, link, priority, desktop, sender_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "id",
             &params,
-            |row| row.get(0),
         )
         .await?;
     let notification = as_stored(new, id, kind, created_at);

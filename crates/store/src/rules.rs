@@ -33,6 +33,17 @@ pub(crate) fn exactly_one(ids: Vec<UserId>) -> Result<UserId> {
     }
 }
 
+/// The key of the one row an insert of one row inserted.
+pub(crate) fn exactly_one_row(keys: Vec<i64>) -> Result<i64> {
+    match keys[..] {
+        [key] => Ok(key),
+        _ => Err(Error::Corrupt(format!(
+            "an insert of one row inserted {}",
+            keys.len()
+        ))),
+    }
+}
+
 /// A `LIKE` pattern matching names that start with `prefix` literally.
 pub(crate) fn prefix_pattern(prefix: &str) -> String {
     let escaped = prefix

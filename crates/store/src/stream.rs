@@ -93,12 +93,12 @@ pub(crate) async fn emit(
         &stored.room,
     ];
     let seq = db
-        .query_one(
+        .insert_one(
             "INSERT INTO events
                 (user_id, created_at, payload, notification_id, message_id, room_id)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            "seq",
             &params,
-            |row| row.get(0),
         )
         .await?;
     events.push(StoredEvent {
@@ -126,8 +126,7 @@ pub(crate) async fn emit_to<D: Db>(
     }
     static EMIT_TO: ListSql = ListSql::new(
         "INSERT INTO events (user_id, created_at, payload, notification_id, message_id, room_id)
-         SELECT i.value, $2, $3, $4, $5, $6 FROM {list $1 AS i} ORDER BY i.key
-         RETURNING seq, user_id",
+         SELECT i.value, $2, $3, $4, $5, $6 FROM {list $1 AS i} ORDER BY i.key",
     );
     let stored = Stored::of(&event)?;
     let at = now_millis();
@@ -139,13 +138,16 @@ pub(crate) async fn emit_to<D: Db>(
         &stored.message,
         &stored.room,
     ];
-    let mut rows = db
-        .query(EMIT_TO.text::<D>(), &params, |row| {
-            Ok((row.get::<i64>(0)?, row.get::<UserId>(1)?))
-        })
-        .await?;
-    rows.sort_unstable();
-    events.extend(rows.into_iter().map(|(seq, user)| StoredEvent {
+    let seqs = db.insert(EMIT_TO.text::<D>(), "seq", &params).await?;
+    if seqs.len() != users.len() {
+        return Err(Error::Corrupt(format!(
+            "{} events stored for {} users",
+            seqs.len(),
+            users.len()
+        )));
+    }
+    // Rows were inserted in list order, so their cursors follow it.
+    events.extend(seqs.into_iter().zip(users).map(|(seq, &user)| StoredEvent {
         seq,
         user_id: Some(user),
         at: from_millis(at),

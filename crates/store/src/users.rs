@@ -150,11 +150,11 @@ pub(crate) async fn create_token(
 ) -> Result<TokenInfo> {
     let created_at = now_millis();
     let id = db
-        .query_one(
+        .insert_one(
             "INSERT INTO tokens (user_id, kind, name, hash, created_at)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5)",
+            "id",
             &[&user_id, &kind.as_str(), &name, &hash, &created_at],
-            |row| row.get(0),
         )
         .await?;
     Ok(TokenInfo {

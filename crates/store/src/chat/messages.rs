@@ -61,11 +61,11 @@ pub(crate) async fn send<D: Db>(
         &now,
     ];
     let id: MessageId = db
-        .query_one(
+        .insert_one(
             "INSERT INTO messages (conversation_id, sender_id, client_id, content, created_at)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5)",
+            "id",
             &params,
-            |row| row.get(0),
         )
         .await?;
     db.execute(
@@ -132,11 +132,10 @@ async fn direct_conversation<D: Db>(db: &D, a: UserId, b: UserId) -> Result<Conv
         return Ok(id);
     }
     let id = db
-        .query_one(
-            "INSERT INTO conversations (kind, direct_key, created_at)
-             VALUES ('direct', $1, $2) RETURNING id",
+        .insert_one(
+            "INSERT INTO conversations (kind, direct_key, created_at) VALUES ('direct', $1, $2)",
+            "id",
             &[&key, &now_millis()],
-            |row| row.get(0),
         )
         .await?;
     add_members(db, id, &[a, b]).await?;

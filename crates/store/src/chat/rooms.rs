@@ -76,11 +76,11 @@ pub(crate) async fn create_room<D: Db>(
     ids.insert(0, creator);
     rules::room_may_hold(ids.len())?;
     let room = db
-        .query_one(
+        .insert_one(
             "INSERT INTO conversations (kind, name, owner_id, created_at)
-             VALUES ('room', $1, $2, $3) RETURNING id",
+             VALUES ('room', $1, $2, $3)",
+            "id",
             &[&name, &creator, &now_millis()],
-            |row| row.get(0),
         )
         .await?;
     add_members(db, room, &ids).await?;

@@ -29,6 +29,16 @@ impl<C: GenericClient> Db for Pg<'_, C> {
         let stmt = self.0.prepare_typed_cached(sql, &types).await?;
         Ok(self.0.execute(&stmt, &values).await?)
     }
+
+    /// Keys come back in insertion order, which is the order of their values:
+    /// sequences are drawn as rows are inserted, under the writer's lock.
+    async fn insert(&self, sql: &str, key: &str, params: &[&dyn Param]) -> Result<Vec<i64>> {
+        let mut keys = self
+            .query(&format!("{sql} RETURNING {key}"), params, |row| row.get(0))
+            .await?;
+        keys.sort_unstable();
+        Ok(keys)
+    }
 }
 
 type Values<'p> = Vec<&'p (dyn ToSql + Sync)>;

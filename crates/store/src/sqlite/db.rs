@@ -38,6 +38,14 @@ impl Db for Connection {
     async fn execute(&self, sql: &str, params: &[&dyn Param]) -> Result<u64> {
         Ok(prepare(self, sql, params)?.raw_execute()? as u64)
     }
+
+    /// The keys of the rows are the ones just below the last rowid: with one
+    /// writer, a statement's rows get consecutive rowids in insertion order.
+    async fn insert(&self, sql: &str, _key: &str, params: &[&dyn Param]) -> Result<Vec<i64>> {
+        let inserted = prepare(self, sql, params)?.raw_execute()? as i64;
+        let last = self.last_insert_rowid();
+        Ok((last - inserted + 1..=last).collect())
+    }
 }
 
 /// Parameter names by position: `$1` is `params[0]`.
