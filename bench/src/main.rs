@@ -169,6 +169,8 @@ async fn serve_herald(args: &[String]) -> Result<(), Box<dyn std::error::Error>>
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
+        // As in herald-server: a log line that cannot be written must not panic.
+        .log_internal_errors(false)
         .init();
     let flags =
         Flags::parse_from(std::iter::once("herald-server".to_owned()).chain(args.iter().cloned()));

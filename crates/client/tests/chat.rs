@@ -6,8 +6,9 @@ mod common;
 
 use common::*;
 use herald_client::{ChatMessage, ClientEvent, MessageState, Recipient};
-use herald_protocol::{Conversation, Message, Page};
+use herald_protocol::{Conversation, Message, Page, Room};
 use herald_testkit::{TestServer, TestUser};
+use serde_json::json;
 
 /// Each conversation on the server as `(id, unread, last message id)`.
 async fn server_conversations(user: &TestUser) -> Vec<(i64, i64, Option<i64>)> {
@@ -434,4 +435,84 @@ async fn a_refused_message_can_be_discarded() {
     removed(&mut events, failed.local_id).await;
     assert!(!laptop.client.discard_failed(failed.local_id).await.unwrap());
     assert!(laptop.client.retry_failed(failed.local_id).await.is_err());
+}
+
+/// The room as `device` has it cached: `(owner, members)`, or `None` when the
+/// room is not in its list.
+async fn cached_room(device: &Device, room: i64) -> Option<(Option<String>, Vec<String>)> {
+    let conversation = device.client.conversation(room).await.unwrap()?;
+    let room = conversation.room.expect("a room's details");
+    Some((room.owner, room.members))
+}
+
+/// Waits until each device shows the room as `expected` (`None`: not at all).
+async fn rooms_converged(
+    devices: &[&Device],
+    room: i64,
+    expected: Option<(Option<&str>, &[&str])>,
+) {
+    let expected = expected.map(|(owner, members)| {
+        let members = members.iter().map(|m| m.to_string()).collect::<Vec<_>>();
+        (owner.map(str::to_owned), members)
+    });
+    for device in devices {
+        eventually("the device shows the room's members", || async {
+            (cached_room(device, room).await == expected).then_some(())
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_device_follows_a_rooms_members_as_they_come_and_go() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    server.user("dave").await;
+    let room = alice.create_room("standup", &["bob"]).await.id;
+    let members = format!("/api/v1/rooms/{room}/members");
+    let laptop = device(&server, &alice, "laptop").await;
+    let phone = device(&server, &alice, "phone").await;
+    let bobs = device(&server, &bob, "laptop").await;
+    let carols = device(&server, &carol, "laptop").await;
+    rooms_converged(
+        &[&laptop, &phone, &bobs],
+        room,
+        Some((Some("alice"), &["alice", "bob"])),
+    )
+    .await;
+    rooms_converged(&[&carols], room, None).await;
+
+    // The phone sleeps through the first changes and catches up by replay.
+    phone.client.disconnect().await;
+    for name in ["carol", "dave"] {
+        let added = alice.post(&members, json!({"username": name})).await;
+        assert_eq!(added.status, 200, "add {name}: {}", added.body);
+    }
+    let everyone = ["alice", "bob", "carol", "dave"];
+    rooms_converged(
+        &[&laptop, &bobs, &carols],
+        room,
+        Some((Some("alice"), &everyone)),
+    )
+    .await;
+    phone
+        .client
+        .connect(phone.credentials.clone())
+        .await
+        .unwrap();
+    rooms_converged(&[&phone], room, Some((Some("alice"), &everyone))).await;
+
+    // Bob leaves, Dave is removed, then the owner leaves: Bob (the longest
+    // standing after her) has gone, so Carol takes over.
+    for (who, path) in [(&bob, "bob"), (&alice, "dave"), (&alice, "alice")] {
+        let removed = who.delete(&format!("{members}/{path}")).await;
+        assert_eq!(removed.status, 200, "remove {path}: {}", removed.body);
+    }
+    rooms_converged(&[&carols], room, Some((Some("carol"), &["carol"]))).await;
+    rooms_converged(&[&laptop, &phone, &bobs], room, None).await;
+    let on_server: Vec<Room> = carol.get("/api/v1/rooms").await.json();
+    assert_eq!(on_server[0].owner.as_deref(), Some("carol"));
+    assert_eq!(on_server[0].members, ["carol"]);
 }

@@ -13,7 +13,6 @@ use herald_protocol::{
 };
 use herald_testkit::{TestServer, TestUser};
 use serde_json::json;
-use time::OffsetDateTime;
 
 /// Sends `n` notifications from `from` to `to`, a few at a time; returns their ids.
 async fn send_many(from: &TestUser, to: &str, n: usize) -> Vec<i64> {
@@ -204,11 +203,7 @@ async fn a_cursor_older_than_retention_gets_a_full_reload() {
 
     // While away, everything so far ages out of the server...
     send_many(&bob, "alice", 2).await;
-    server
-        .store()
-        .purge(OffsetDateTime::now_utc() + time::Duration::seconds(1))
-        .await
-        .unwrap();
+    server.purge_everything().await;
     // ...and something new arrives.
     let fresh = bob.notify(&["alice"], "after the purge").await;
     let response = alice.get(&format!("/api/v1/events?since={away_at}")).await;

@@ -310,7 +310,9 @@ fn without_doc_comments(ts: &str) -> String {
     let mut rest = ts;
     while let Some(start) = rest.find("/**") {
         code.push_str(&rest[..start]);
-        rest = rest[start..].split_once("*/").map_or("", |(_, after)| after);
+        rest = rest[start..]
+            .split_once("*/")
+            .map_or("", |(_, after)| after);
     }
     code.push_str(rest);
     code

@@ -51,9 +51,26 @@ pub enum Event {
         user: String,
         up_to: MessageId,
     },
-    /// A room the user is in was created or its members changed.
+    /// The user is in this room now (they created it or were added to it), as
+    /// it stands: later changes come as `room.member_added` and
+    /// `room.member_removed`, so no change resends the member list.
     #[serde(rename = "room.updated")]
     RoomUpdated { room: Room },
+    /// `user` joined a room the user is in.
+    #[serde(rename = "room.member_added")]
+    RoomMemberAdded {
+        room_id: ConversationId,
+        user: String,
+    },
+    /// `user` left or was removed from a room the user is still in. `owner` is
+    /// the room's owner now: when the owner leaves, the longest-standing member
+    /// takes over.
+    #[serde(rename = "room.member_removed")]
+    RoomMemberRemoved {
+        room_id: ConversationId,
+        user: String,
+        owner: Option<String>,
+    },
     /// The user left or was removed from the room: drop it from their lists.
     #[serde(rename = "room.left")]
     RoomLeft { room_id: ConversationId },

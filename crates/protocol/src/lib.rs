@@ -9,13 +9,16 @@ mod auth;
 mod chat;
 mod event;
 mod frame;
+mod health;
 mod notification;
+pub mod stored;
 pub mod text;
 
 pub use auth::*;
 pub use chat::*;
 pub use event::*;
 pub use frame::*;
+pub use health::*;
 pub use notification::*;
 
 use serde::{Deserialize, Serialize};

@@ -42,6 +42,8 @@ pub struct Config {
     /// Notifications and events older than this are purged; clients with an older
     /// cursor are told to resync.
     pub retention_days: u32,
+    /// Chat messages older than this are purged; empty keeps them for good.
+    pub chat_retention_days: Option<u32>,
     /// Password for the `admin` user created on first start; generated when absent.
     pub admin_password: Option<String>,
     /// Seconds between server pings on WebSocket connections.
@@ -110,6 +112,7 @@ impl Default for Config {
             fanout_channel: "herald:fanout".into(),
             registration: Registration::Closed,
             retention_days: 90,
+            chat_retention_days: None,
             admin_password: None,
             heartbeat_s: 25,
             idle_timeout_s: 60,
@@ -154,6 +157,7 @@ const ENV_KEYS: &[&str] = &[
     "fanout_channel",
     "registration",
     "retention_days",
+    "chat_retention_days",
     "admin_password",
     "heartbeat_s",
     "idle_timeout_s",
@@ -214,6 +218,10 @@ pub struct Flags {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<u32>,
+    /// Days to keep chat messages [default: keep them for good].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat_retention_days: Option<u32>,
     /// The Redis channel the nodes of this cluster share [default: herald:fanout].
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -326,6 +334,11 @@ impl Config {
     fn validate(&self) -> Result<(), Error> {
         if self.retention_days == 0 {
             return Err(Error::Config("retention_days must be at least 1".into()));
+        }
+        if self.chat_retention_days == Some(0) {
+            return Err(Error::Config(
+                "chat_retention_days must be at least 1; leave it out to keep chat for good".into(),
+            ));
         }
         if self.heartbeat_s == 0 || self.idle_timeout_s <= self.heartbeat_s {
             return Err(Error::Config(
@@ -483,6 +496,20 @@ mod tests {
             (5, 12, 64)
         );
         assert_eq!(config.fanout_channel, "team-a");
+    }
+
+    #[test]
+    fn chat_is_kept_unless_chat_retention_is_set_and_it_is_never_zero() {
+        assert_eq!(Config::default().chat_retention_days, None);
+        let flags =
+            Flags::try_parse_from(["herald-server", "--chat-retention-days", "30"]).unwrap();
+        assert_eq!(Config::load(&flags).unwrap().chat_retention_days, Some(30));
+        let zero = Config {
+            chat_retention_days: Some(0),
+            ..Config::default()
+        };
+        let error = zero.validate().unwrap_err();
+        assert!(error.to_string().contains("chat_retention_days"), "{error}");
     }
 
     #[test]

@@ -82,6 +82,12 @@ impl Error {
             }
             Error::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             Error::Store(S::Closed) => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
+            Error::Store(e) if e.is_storage_full() => {
+                (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage")
+            }
+            Error::Store(S::CommitFailed(_) | S::Unavailable(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
             Error::Config(_) | Error::Store(_) | Error::Io(_) | Error::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -91,16 +97,28 @@ impl Error {
     /// The body clients see. Internal failures are logged in full and answered
     /// with a generic sentence: no SQL, paths or stack in a response.
     pub fn detail(&self) -> ErrorDetail {
-        let (status, code) = self.status_and_code();
-        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = %self, "internal error");
-            "internal server error; the server log has the details".to_owned()
-        } else {
-            self.to_string()
+        let (_, code) = self.status_and_code();
+        // Storage failures are logged in full where they happen (the writer)
+        // and answered in fixed words: their text may name files or SQL.
+        let message = match code {
+            "internal" => {
+                tracing::error!(error = %self, "internal error");
+                "internal server error; the server log has the details"
+            }
+            "insufficient_storage" => {
+                "the server's storage is full: nothing was stored; try again once space is freed"
+            }
+            "unavailable" => "the database is unavailable: nothing was stored; try again shortly",
+            _ => {
+                return ErrorDetail {
+                    code: code.to_owned(),
+                    message: self.to_string(),
+                }
+            }
         };
         ErrorDetail {
             code: code.to_owned(),
-            message,
+            message: message.to_owned(),
         }
     }
 }

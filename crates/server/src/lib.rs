@@ -22,9 +22,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_store::postgres::PostgresStore;
-use herald_store::sqlite::SqliteStore;
-use herald_store::Store;
+use herald_store::{PurgeStats, Retention, Store};
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -147,13 +145,28 @@ pub async fn serve(
 
 async fn open_store(database: Database, feed: herald_store::CommitFeed) -> Result<Arc<dyn Store>> {
     Ok(match database {
+        #[cfg(feature = "sqlite")]
         Database::Sqlite(path) => {
-            let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, feed))
+            let open = move || herald_store::sqlite::SqliteStore::open(&path, feed);
+            let store = tokio::task::spawn_blocking(open)
                 .await
                 .map_err(|e| Error::Internal(e.to_string()))??;
             Arc::new(store)
         }
-        Database::Postgres(url) => Arc::new(PostgresStore::open(&url, feed).await?),
+        #[cfg(feature = "postgres")]
+        Database::Postgres(url) => {
+            Arc::new(herald_store::postgres::PostgresStore::open(&url, feed).await?)
+        }
+        #[allow(unreachable_patterns)]
+        other => {
+            let backend = match other {
+                Database::Sqlite(_) => "sqlite",
+                Database::Postgres(_) => "postgres",
+            };
+            return Err(Error::Config(format!(
+                "this herald-server was built without the {backend} feature"
+            )));
+        }
     })
 }
 
@@ -172,17 +185,26 @@ fn spawn_purge(state: AppState) -> JoinHandle<()> {
         let mut every = tokio::time::interval(PURGE_EVERY);
         loop {
             every.tick().await;
-            let days = i64::from(state.config.retention_days);
-            let before = OffsetDateTime::now_utc() - time::Duration::days(days);
-            match state.store.purge(before).await {
-                Ok(stats) if stats.events > 0 || stats.notifications > 0 => tracing::info!(
+            let retention = retention(&state.config, OffsetDateTime::now_utc());
+            match state.store.purge(&retention).await {
+                Ok(stats) if stats != PurgeStats::default() => tracing::info!(
                     events = stats.events,
                     notifications = stats.notifications,
-                    "purged data older than {days} days"
+                    messages = stats.messages,
+                    "purged data past retention"
                 ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "retention purge failed"),
             }
         }
     })
+}
+
+/// What the configuration keeps, as of `now`.
+fn retention(config: &Config, now: OffsetDateTime) -> Retention {
+    let days = |days: u32| now - time::Duration::days(i64::from(days));
+    Retention {
+        chat_before: config.chat_retention_days.map(days),
+        ..Retention::before(days(config.retention_days))
+    }
 }

@@ -18,15 +18,26 @@ async fn main() -> ExitCode {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        // A log line that cannot be written (a full disk under the log file) is
+        // lost; reporting that with `eprintln!` would panic whatever thread was
+        // logging, the store's writer included.
+        .log_internal_errors(false)
         .init();
     let flags = Flags::parse();
     match run(flags).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("herald-server: {e}");
+            say(format_args!("herald-server: {e}"));
             ExitCode::FAILURE
         }
     }
+}
+
+/// A line on stderr that, unlike `eprintln!`, does not panic when stderr
+/// cannot be written.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 async fn run(flags: Flags) -> herald_server::Result<()> {
@@ -56,11 +67,11 @@ async fn run(flags: Flags) -> herald_server::Result<()> {
 fn announce_admin_password(config: &Config, password: &str) {
     let path = herald_server::files::admin_password_path(config);
     if std::io::stderr().is_terminal() {
-        eprintln!(
+        say(format_args!(
             "Created the first user `admin` with password: {password}\n\
              (also saved to {}; change it after logging in)",
             path.display()
-        );
+        ));
     } else {
         tracing::warn!(
             "created the first user `admin` with a generated password, saved in {} \

@@ -477,12 +477,18 @@ async fn three_users_in_a_room_as_members_come_and_go() {
     assert_eq!(added.status, 200, "add carol: {}", added.body);
     let room: Room = added.json();
     assert_eq!(room.members, ["alice", "bob", "carol"]);
-    for ws in [&mut bob_ws, &mut carol_ws] {
-        assert_eq!(
-            ws.next_event().await.1,
-            Event::RoomUpdated { room: room.clone() }
-        );
-    }
+    // Carol sees the room; Bob, already in it, hears who joined.
+    assert_eq!(
+        carol_ws.next_event().await.1,
+        Event::RoomUpdated { room: room.clone() }
+    );
+    assert_eq!(
+        bob_ws.next_event().await.1,
+        Event::RoomMemberAdded {
+            room_id: id,
+            user: "carol".into()
+        }
+    );
     // Carol sees the history, but none of it is unread for her.
     assert_eq!(carol.history(id, "").await, vec![before_carol.id]);
     assert_eq!(carol.counts().await.chats, 0);
@@ -500,7 +506,14 @@ async fn three_users_in_a_room_as_members_come_and_go() {
     assert_eq!(bob_ws.next_event().await.1, Event::RoomLeft { room_id: id });
     let room: Room = left.json();
     assert_eq!(room.members, ["alice", "carol"]);
-    assert_eq!(carol_ws.next_event().await.1, Event::RoomUpdated { room });
+    assert_eq!(
+        carol_ws.next_event().await.1,
+        Event::RoomMemberRemoved {
+            room_id: id,
+            user: "bob".into(),
+            owner: Some("alice".into())
+        }
+    );
     let gone = bob
         .get(&format!("/api/v1/conversations/{id}/messages"))
         .await;
@@ -755,15 +768,14 @@ async fn deleting_a_user_hands_their_rooms_on_and_keeps_their_messages() {
     let deleted = admin.delete(&format!("/api/v1/users/{}", alice.id)).await;
 
     assert_eq!(deleted.status, 204, "delete alice: {}", deleted.body);
-    match bob_ws.next_event().await.1 {
-        Event::RoomUpdated { room } => {
-            assert_eq!(
-                (room.owner.as_deref(), room.members),
-                (Some("bob"), vec!["bob".to_owned()])
-            )
+    assert_eq!(
+        bob_ws.next_event().await.1,
+        Event::RoomMemberRemoved {
+            room_id: room.id,
+            user: "alice".into(),
+            owner: Some("bob".into())
         }
-        other => panic!("expected room.updated, got {other:?}"),
-    }
+    );
     let history: Page<Message> = bob
         .get(&format!("/api/v1/conversations/{}/messages", room.id))
         .await

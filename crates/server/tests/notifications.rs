@@ -357,7 +357,12 @@ async fn metrics_and_health_answer_at_the_root_and_under_the_api() {
     let anon = server.anonymous();
     for path in ["/healthz", "/api/v1/healthz"] {
         let health = anon.get(path).await;
-        assert_eq!((health.status, health.body.as_str()), (200, Some("ok")));
+        assert_eq!(health.status, 200, "{}", health.body);
+        assert_eq!(
+            health.body,
+            json!({"status": "ok", "reads": true, "writes": true, "writer_running": true,
+                   "last_write_error": null})
+        );
     }
     let admin = server.admin().await;
     admin.notify(&["admin"], "count me").await;

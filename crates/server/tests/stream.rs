@@ -7,7 +7,6 @@ use futures_util::StreamExt;
 use herald_protocol::{ClientFrame, Event, KindFilter, ServerFrame};
 use herald_testkit::{TestServer, WsClient};
 use serde_json::json;
-use time::OffsetDateTime;
 use tokio_tungstenite::tungstenite::Message;
 
 const QUIET: Duration = Duration::from_millis(300);
@@ -267,11 +266,7 @@ async fn cursor_older_than_retention_gets_resync_required() {
     drop(ws);
 
     // Retention passes over everything so far.
-    server
-        .store()
-        .purge(OffsetDateTime::now_utc() + time::Duration::seconds(1))
-        .await
-        .unwrap();
+    server.purge_everything().await;
 
     let (mut ws, _) = WsClient::connect_ready(&server.url(), &alice.token).await;
     ws.send(&ClientFrame::Subscribe {

@@ -20,8 +20,10 @@ pub enum Error {
     /// oneself, a full room, a malformed cursor).
     #[error("{0}")]
     Invalid(String),
+    #[cfg(feature = "sqlite")]
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[cfg(feature = "postgres")]
     #[error("database error: {0}")]
     Postgres(#[from] tokio_postgres::Error),
     /// No PostgreSQL connection could be had (the server is down or unreachable).
@@ -29,6 +31,13 @@ pub enum Error {
     Unavailable(String),
     #[error("commit failed: {0}")]
     CommitFailed(String),
+    /// The disk (or the database's quota) is full: nothing of the write was stored.
+    #[error("storage full: {0}")]
+    StorageFull(String),
+    /// The writer lost the request with a batch that panicked: nothing of it
+    /// was stored.
+    #[error("the write was abandoned by a failing batch and not stored")]
+    Aborted,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("the store is shut down")]
@@ -37,6 +46,62 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
+impl Error {
+    /// Whether the disk or a quota is full, whichever layer noticed.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            Error::StorageFull(_) => true,
+            #[cfg(feature = "sqlite")]
+            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::DiskFull
+            }
+            #[cfg(feature = "postgres")]
+            Error::Postgres(e) => e.code() == Some(&tokio_postgres::error::SqlState::DISK_FULL),
+            Error::Io(e) => matches!(
+                e.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ),
+            _ => false,
+        }
+    }
+
+    /// Why a batch failed with this error, for [`crate::WriterStatus`].
+    pub(crate) fn failure_kind(&self) -> crate::FailureKind {
+        if self.is_storage_full() {
+            crate::FailureKind::StorageFull
+        } else {
+            crate::FailureKind::Commit
+        }
+    }
+
+    /// What each request of a batch that failed with this error is answered.
+    pub(crate) fn batch_failure(&self) -> Error {
+        if matches!(self, Error::Aborted) {
+            Error::Aborted
+        } else if self.is_storage_full() {
+            Error::StorageFull(self.to_string())
+        } else {
+            Error::CommitFailed(self.to_string())
+        }
+    }
+
+    /// Whether a unique constraint refused the write.
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::ConstraintViolation
+            }
+            #[cfg(feature = "postgres")]
+            Error::Postgres(e) => {
+                e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
 impl From<deadpool_postgres::PoolError> for Error {
     fn from(e: deadpool_postgres::PoolError) -> Self {
         match e {

@@ -1,21 +1,37 @@
 //! Herald's storage behind one trait.
 //!
-//! The server only sees [`Store`]; each backend lives in its own module with its own
-//! SQL and migrations (SQLite today, PostgreSQL for clusters). Every write that users
-//! must hear about produces [`StoredEvent`]s in the same transaction as the change, so
-//! the event stream and the data can never disagree. Backends hand committed events,
-//! in cursor order, to the [`CommitFeed`] they were opened with; the server's fan-out
+//! The server only sees [`Store`]. Every rule of the store is written once, in
+//! the modules below, as an `async fn` over [`db::Db`]; a backend (a cargo
+//! feature each: `sqlite`, `postgres`) implements `Db` for its connection,
+//! supplies the few statements its dialect spells differently, and runs writes
+//! through its group commit. Every write that users must hear about produces
+//! [`StoredEvent`]s in the same transaction as the change, so the event stream
+//! and the data can never disagree. Backends hand committed events, in cursor
+//! order, to the [`CommitFeed`] they were opened with; the server's fan-out
 //! reads that feed.
 
+mod chat;
+mod contacts;
+mod db;
 mod error;
-mod millis;
+mod events;
+mod group_commit;
+mod impl_store;
+mod names;
+mod notifications;
+#[cfg(feature = "postgres")]
 pub mod postgres;
+mod retention;
+mod rows;
 mod rules;
-mod sql;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
+mod stream;
 mod types;
+mod users;
 
 pub use error::{Error, Result};
+pub use group_commit::{FailureKind, WriteFailure, WriterStatus};
 pub use types::*;
 
 use async_trait::async_trait;
@@ -23,8 +39,6 @@ use herald_protocol::{
     Conversation, ConversationId, Counts, Cursor, DeleteRequest, FoundUser, Message, MessageId,
     NotificationId, Page, Room, TokenInfo, TokenKind, User, UserId,
 };
-use time::OffsetDateTime;
-
 /// Where a backend sends each committed batch of events, in cursor order.
 /// Cursors are made visible in commit order (the SQLite writer is one thread; the
 /// PostgreSQL writer holds a cluster-wide lock from the first statement of a batch
@@ -180,8 +194,32 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<StoredEvent>>;
     async fn stream_bounds(&self) -> Result<StreamBounds>;
-    /// Deletes notifications and events created before `before`.
-    async fn purge(&self, before: OffsetDateTime) -> Result<PurgeStats>;
+
+    // --- health ------------------------------------------------------------
+    /// Whether the writer runs and its writes are going through.
+    fn writer_status(&self) -> WriterStatus;
+    /// Writes a row nobody reads, to learn whether writes go through now (after
+    /// a failure, before the next real write finds out).
+    async fn probe_write(&self) -> Result<()>;
+    /// Removes one chunk of what `retention` says is old, in one short write:
+    /// at most `retention.chunk` rows of each kind (notifications, including
+    /// personal ones every recipient deleted; events; chat messages), oldest
+    /// first. The newest purged cursor is remembered for
+    /// [`StreamBounds::purged_through`].
+    async fn purge_chunk(&self, retention: &Retention) -> Result<PurgeStats>;
+
+    /// Removes everything `retention` says is old, a chunk at a time, so other
+    /// writes go on between the chunks.
+    async fn purge(&self, retention: &Retention) -> Result<PurgeStats> {
+        let mut total = PurgeStats::default();
+        loop {
+            let removed = self.purge_chunk(retention).await?;
+            total += removed;
+            if removed.finishes(retention.chunk) {
+                return Ok(total);
+            }
+        }
+    }
 }
 
 /// Ids must be deduplicated and bounded before they reach a query.

@@ -104,10 +104,60 @@ pub struct StreamBounds {
     pub head: Cursor,
 }
 
+/// What the retention purge removes. It runs in chunks, each its own short
+/// write, so other writes go on between them ([`crate::Store::purge_chunk`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Notifications and events created before this go.
+    pub before: OffsetDateTime,
+    /// Chat messages created before this go; `None` keeps them for good.
+    pub chat_before: Option<OffsetDateTime>,
+    /// Most rows of each kind one chunk removes.
+    pub chunk: u32,
+}
+
+impl Retention {
+    /// Rows of each kind per chunk: a chunk's write stays in the milliseconds.
+    pub const CHUNK: u32 = 1_000;
+
+    /// Notifications and events created before `before`; chat kept.
+    pub fn before(before: OffsetDateTime) -> Self {
+        Self {
+            before,
+            chat_before: None,
+            chunk: Self::CHUNK,
+        }
+    }
+}
+
+/// What a purge (or one chunk of it) removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PurgeStats {
     pub notifications: i64,
+    /// Per-user rows (read, deleted) of the notifications that went.
+    pub states: i64,
     pub events: i64,
+    pub messages: i64,
+}
+
+impl PurgeStats {
+    /// Whether a chunk that removed this was the last one needed: it found
+    /// fewer than a chunk's worth of every kind.
+    pub fn finishes(&self, chunk: u32) -> bool {
+        let chunk = i64::from(chunk);
+        [self.notifications, self.states, self.events, self.messages]
+            .iter()
+            .all(|&removed| removed < chunk)
+    }
+}
+
+impl std::ops::AddAssign for PurgeStats {
+    fn add_assign(&mut self, other: Self) {
+        self.notifications += other.notifications;
+        self.states += other.states;
+        self.events += other.events;
+        self.messages += other.messages;
+    }
 }
 
 /// A contact as stored: who, and since when.

@@ -170,6 +170,16 @@ impl TestServer {
         &self.state.store
     }
 
+    /// Runs the retention purge as if everything committed so far were older
+    /// than the server keeps (chat messages stay).
+    pub async fn purge_everything(&self) -> herald_store::PurgeStats {
+        let later = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+        self.store()
+            .purge(&herald_store::Retention::before(later))
+            .await
+            .expect("the purge runs")
+    }
+
     /// The server's shared state, to drive a service step by step where the
     /// order of two events matters (a race no request sequence can produce).
     pub fn state(&self) -> &AppState {

@@ -24,7 +24,8 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `binary` (the test's `env!("CARGO_BIN_EXE_herald-server")`) on a
     /// free loopback port with `args` and `envs` (over [`GENEROUS_LIMITS`]),
-    /// its stderr in `log`; returns once `/healthz` answers.
+    /// its output (stdout and stderr, where its tracing log goes) in `log`;
+    /// returns once `/healthz` answers.
     ///
     /// [`GENEROUS_LIMITS`]: crate::GENEROUS_LIMITS
     pub async fn start(
@@ -42,6 +43,8 @@ impl ServerProcess {
         for (key, limit) in crate::GENEROUS_LIMITS {
             command.env(format!("HERALD_{}", key.to_uppercase()), limit.to_string());
         }
+        let output = std::fs::File::create(&log).expect("server log file");
+        let errors = output.try_clone().expect("server log file");
         let child = command
             .args(args)
             .arg("--listen")
@@ -49,8 +52,8 @@ impl ServerProcess {
             .envs(envs.iter().copied())
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("server log file"))
+            .stdout(output)
+            .stderr(errors)
             .spawn()
             .expect("herald-server starts");
         let mut server = Self {

@@ -84,6 +84,17 @@ export type Event =
     }
   | {
       room_id: i64;
+      type: "room.member_added";
+      user: string;
+    }
+  | {
+      owner?: string | null;
+      room_id: i64;
+      type: "room.member_removed";
+      user: string;
+    }
+  | {
+      room_id: i64;
       type: "room.left";
     }
 ;

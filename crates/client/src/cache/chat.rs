@@ -178,7 +178,8 @@ pub(crate) fn conversation(
     };
     Ok(Some(ConversationSummary {
         id,
-        kind: ConversationKind::parse(&kind).unwrap_or(ConversationKind::Direct),
+        kind: ConversationKind::parse(&kind)
+            .ok_or_else(|| Error::CacheCorrupt(format!("conversation {id} has kind {kind:?}")))?,
         title,
         peer: details.peer,
         room: details.room,
@@ -505,10 +506,53 @@ pub(crate) fn apply_event(
             )?
             .execute((room.id, &room.name, to_millis(room.created_at), details))?;
         }
+        Event::RoomMemberAdded { room_id, user } => change_room(conn, *room_id, tracker, |room| {
+            if let Err(at) = room.members.binary_search(user) {
+                room.members.insert(at, user.clone());
+            }
+        })?,
+        Event::RoomMemberRemoved {
+            room_id,
+            user,
+            owner,
+        } => change_room(conn, *room_id, tracker, |room| {
+            room.members.retain(|member| member != user);
+            room.owner = owner.clone();
+        })?,
         Event::RoomLeft { room_id } => forget_conversation(conn, *room_id, tracker)?,
         _ => {}
     }
     Ok(effect)
+}
+
+/// Applies a member change to a cached room. Idempotent (a member added twice
+/// is there once), so a replay that overlaps what a reload brought changes
+/// nothing; a room not cached yet is left to the reload that will bring it.
+fn change_room(
+    conn: &Connection,
+    id: ConversationId,
+    tracker: &mut Tracker,
+    change: impl FnOnce(&mut Room),
+) -> Result<()> {
+    let data: Option<String> = conn
+        .prepare_cached("SELECT data FROM conversations WHERE id = ?1 AND kind = 'room'")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    let Some(data) = data else {
+        return Ok(());
+    };
+    let mut details: Details = serde_json::from_str(&data)
+        .map_err(|e| Error::CacheCorrupt(format!("conversation {id}: {e}")))?;
+    let Some(room) = details.room.as_mut() else {
+        return Ok(());
+    };
+    change(room);
+    tracker.touch_conversation(conn, id)?;
+    let data = serde_json::to_string(&details)
+        .map_err(|e| Error::CacheCorrupt(format!("conversation {id}: {e}")))?;
+    conn.prepare_cached("UPDATE conversations SET data = ?2 WHERE id = ?1")?
+        .execute((id, data))?;
+    Ok(())
 }
 
 /// Makes the chat tables equal to a reload: conversations and recent messages

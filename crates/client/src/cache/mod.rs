@@ -169,6 +169,8 @@ pub(crate) fn apply_event(
         | Event::MessagesDeleted { .. }
         | Event::ConversationRead { .. }
         | Event::RoomUpdated { .. }
+        | Event::RoomMemberAdded { .. }
+        | Event::RoomMemberRemoved { .. }
         | Event::RoomLeft { .. } => chat::apply_event(conn, event, me, tracker),
         _ => {
             notifications::apply_event(conn, event, tracker)?;
@@ -519,6 +521,28 @@ mod tests {
         assert_eq!(shown(&cache), vec![(3, false), (2, true), (1, true)]);
         let counts = cache.read(notifications::counts).unwrap();
         assert_eq!(counts.unread_total, 1);
+    }
+
+    #[test]
+    fn a_row_of_an_unknown_kind_is_reported_as_corrupt_not_shown_as_personal() {
+        let cache = Cache::open_in_memory().unwrap();
+        apply(&cache, &[created(1, "one")]);
+        cache
+            .write(|tx| {
+                // As a newer client (or a damaged file) might have left it.
+                tx.execute_batch(
+                    "PRAGMA ignore_check_constraints = ON;
+                     UPDATE notifications SET kind = 'topic' WHERE id = 1;",
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let listed = cache.read(|conn| notifications::list(conn, &NotificationFilter::default()));
+        let error = listed.unwrap_err().to_string();
+        assert!(
+            error.contains("unknown notification kind \"topic\""),
+            "{error}"
+        );
     }
 
     #[test]

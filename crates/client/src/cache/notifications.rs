@@ -10,9 +10,11 @@
 
 use std::collections::HashSet;
 
+use herald_protocol::stored::StoredRow;
 use herald_protocol::{
     Counts, Event, KindFilter, Notification, NotificationId, NotificationKind, StatusFilter,
 };
+use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row};
 use time::OffsetDateTime;
 
@@ -46,14 +48,7 @@ impl Default for NotificationFilter {
     }
 }
 
-pub(crate) fn to_millis(t: OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-pub(crate) fn from_millis(ms: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
+pub(crate) use herald_protocol::stored::{from_millis, to_millis};
 
 /// The SQL value of a kind filter; `None` matches every kind.
 pub(crate) fn kind_value(kind: KindFilter) -> Option<&'static str> {
@@ -64,21 +59,32 @@ pub(crate) fn kind_value(kind: KindFilter) -> Option<&'static str> {
     }
 }
 
+/// A cache row as [`Notification::from_row`] reads it, so the cache and the
+/// server's store agree on what a stored notification is.
+struct CacheRow<'a, 'stmt>(&'a Row<'stmt>);
+
+impl StoredRow for CacheRow<'_, '_> {
+    type Error = rusqlite::Error;
+    fn int(&self, column: usize) -> rusqlite::Result<i64> {
+        self.0.get(column)
+    }
+    fn text(&self, column: usize) -> rusqlite::Result<String> {
+        self.0.get(column)
+    }
+    fn opt_text(&self, column: usize) -> rusqlite::Result<Option<String>> {
+        self.0.get(column)
+    }
+    fn flag(&self, column: usize) -> rusqlite::Result<bool> {
+        self.0.get(column)
+    }
+    fn corrupt(&self, column: usize, problem: String) -> rusqlite::Error {
+        rusqlite::Error::FromSqlConversionFailure(column, Type::Text, problem.into())
+    }
+}
+
+/// Reads the [`COLUMNS`] from the start of `row`.
 pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<Notification> {
-    let kind: String = row.get(1)?;
-    Ok(Notification {
-        id: row.get(0)?,
-        kind: NotificationKind::parse(&kind).unwrap_or(NotificationKind::Personal),
-        category: row.get(2)?,
-        title: row.get(3)?,
-        content: row.get(4)?,
-        link: row.get(5)?,
-        priority: row.get(6)?,
-        desktop: row.get(7)?,
-        sender: row.get(8)?,
-        created_at: from_millis(row.get(9)?),
-        read: row.get(10)?,
-    })
+    Notification::from_row(&CacheRow(row), 0)
 }
 
 /// One notification as the user sees it; `None` when absent or deleted here.
@@ -219,6 +225,8 @@ pub(crate) fn apply_event(conn: &Connection, event: &Event, tracker: &mut Tracke
         | Event::MessagesDeleted { .. }
         | Event::ConversationRead { .. }
         | Event::RoomUpdated { .. }
+        | Event::RoomMemberAdded { .. }
+        | Event::RoomMemberRemoved { .. }
         | Event::RoomLeft { .. } => {}
     }
     Ok(())

@@ -230,6 +230,15 @@ fn describe(event: &Event) -> String {
             output::truncate(&room.name, 64),
             room.members.len()
         ),
+        Event::RoomMemberAdded { room_id, user } => format!("{user} joined room #{room_id}"),
+        Event::RoomMemberRemoved {
+            room_id,
+            user,
+            owner,
+        } => match owner {
+            Some(owner) => format!("{user} left room #{room_id} (owner: {owner})"),
+            None => format!("{user} left room #{room_id}"),
+        },
         Event::RoomLeft { room_id } => format!("left room #{room_id}"),
     }
 }

@@ -13,7 +13,10 @@ use crate::Result;
 const MIGRATION_LOCK_KEY: i64 = 0x6865_7261_6c64_206d;
 
 /// Index `i` holds the migration that takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_events_name_their_rows.sql"),
+];
 
 pub(super) async fn migrate(client: &mut Client) -> Result<()> {
     client

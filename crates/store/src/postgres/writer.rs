@@ -11,11 +11,14 @@
 //! visible).
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 
 use deadpool_postgres::{Pool, Transaction};
+use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::group_commit::{answer, finish, gather, Completion, Health, MAX_BATCH};
 use crate::{CommitFeed, Error, Result, StoredEvent};
 
 /// The transaction-scoped advisory lock every write transaction takes first
@@ -23,13 +26,7 @@ use crate::{CommitFeed, Error, Result, StoredEvent};
 /// too, or its ids could become visible out of order.
 pub const WRITE_LOCK_KEY: i64 = 0x6865_7261_6c64_2077;
 
-/// Most requests folded into one transaction; bounds the latency of the first.
-const MAX_BATCH: usize = 512;
-
 pub(super) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Called after the batch commits (or fails to) to answer the request.
-type Completion = Box<dyn FnOnce(Result<()>) + Send>;
 
 /// One write request, type-erased so a batch can hold requests of any result.
 trait Job: Send {
@@ -41,8 +38,8 @@ trait Job: Send {
         events: &'a mut Vec<StoredEvent>,
     ) -> BoxFuture<'a, (bool, Completion)>;
 
-    /// Answers without running: no transaction could be had for it.
-    fn fail(self: Box<Self>, error: Error);
+    /// The answer of a request that never ran: it fails with its batch.
+    fn skip(self: Box<Self>) -> Completion;
 }
 
 struct Request<T, F> {
@@ -73,14 +70,18 @@ where
         })
     }
 
-    fn fail(self: Box<Self>, error: Error) {
-        let _ = self.reply.send(Err(error));
+    fn skip(self: Box<Self>) -> Completion {
+        let reply = self.reply;
+        Box::new(move |commit: Result<()>| {
+            let _ = reply.send(commit.and(Err(Error::Aborted)));
+        })
     }
 }
 
 #[derive(Clone)]
 pub(super) struct Writer {
     jobs: mpsc::Sender<Box<dyn Job>>,
+    health: Health,
 }
 
 impl Writer {
@@ -88,8 +89,13 @@ impl Writer {
     /// breaks, so a database restart costs one failed batch, not the writer.
     pub(super) fn spawn(pool: Pool, feed: CommitFeed) -> Self {
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(pool, rx, feed));
-        Self { jobs }
+        let health = Health::running();
+        tokio::spawn(run(pool, rx, feed, health.clone()));
+        Self { jobs, health }
+    }
+
+    pub(super) fn health(&self) -> &Health {
+        &self.health
     }
 
     /// Runs `f` in the next group commit and answers once it is durable.
@@ -106,33 +112,36 @@ impl Writer {
         let (reply, rx) = oneshot::channel();
         let job: Box<dyn Job> = Box::new(Request { f, reply });
         self.jobs.send(job).await.map_err(|_| Error::Closed)?;
-        rx.await.map_err(|_| Error::Closed)?
+        answer(rx).await
     }
 }
 
 /// Runs until every sender is gone, so queued writes finish during shutdown.
-async fn run(pool: Pool, mut rx: mpsc::Receiver<Box<dyn Job>>, feed: CommitFeed) {
+/// A batch that panics is dropped, which rolls its transaction back, and its
+/// requests fail; the task goes on with the next batch.
+async fn run(pool: Pool, mut rx: mpsc::Receiver<Box<dyn Job>>, feed: CommitFeed, health: Health) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
+        gather(first, &mut rx, MAX_BATCH, &mut batch);
+        let jobs = std::mem::take(&mut batch);
+        let batch_ran = AssertUnwindSafe(commit_batch(&pool, jobs, &feed, &health))
+            .catch_unwind()
+            .await;
+        if let Err(panic) = batch_ran {
+            health.panicked(panic.as_ref());
         }
-        commit_batch(&pool, std::mem::take(&mut batch), &feed).await;
     }
+    health.stopped();
 }
 
-async fn commit_batch(pool: &Pool, jobs: Vec<Box<dyn Job>>, feed: &CommitFeed) {
+async fn commit_batch(pool: &Pool, jobs: Vec<Box<dyn Job>>, feed: &CommitFeed, health: &Health) {
     let mut client = match pool.get().await {
         Ok(client) => client,
-        Err(e) => return cannot_begin(jobs, Error::from(e)),
+        Err(e) => return skip_all(jobs, Error::from(e), feed, health),
     };
     let tx = match begin(&mut client).await {
         Ok(tx) => tx,
-        Err(e) => return cannot_begin(jobs, e),
+        Err(e) => return skip_all(jobs, e, feed, health),
     };
     let mut events = Vec::new();
     let mut completions = Vec::with_capacity(jobs.len());
@@ -169,33 +178,17 @@ async fn commit_batch(pool: &Pool, jobs: Vec<Box<dyn Job>>, feed: &CommitFeed) {
             "SAVEPOINT job"
         };
     }
-    if let Some(e) = broken {
-        // The connection failed under the transaction: nothing of it commits.
-        tracing::error!(error = %e, "write transaction failed");
-        let message = e.to_string();
-        drop(tx);
-        for complete in completions {
-            complete(Err(Error::CommitFailed(message.clone())));
+    let committed = match broken {
+        // The connection failed under the transaction: nothing of it commits,
+        // and the requests not run yet fail with the rest.
+        Some(e) => {
+            drop(tx);
+            completions.extend(jobs.map(|job| job.skip()));
+            Err(e.into())
         }
-        return fail_all(jobs.collect(), Error::CommitFailed(message));
-    }
-    match tx.commit().await {
-        Ok(()) => {
-            if !events.is_empty() {
-                // The receiver is gone only during shutdown, when nobody listens.
-                let _ = feed.send(events);
-            }
-            for complete in completions {
-                complete(Ok(()));
-            }
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "group commit failed");
-            for complete in completions {
-                complete(Err(Error::CommitFailed(e.to_string())));
-            }
-        }
-    }
+        None => tx.commit().await.map_err(Error::from),
+    };
+    finish(committed, events, completions, feed, health);
 }
 
 /// Opens a write transaction holding the cluster-wide write lock.
@@ -208,14 +201,63 @@ async fn begin(client: &mut deadpool_postgres::Client) -> Result<Transaction<'_>
     Ok(tx)
 }
 
-fn cannot_begin(jobs: Vec<Box<dyn Job>>, error: Error) {
-    tracing::error!(error = %error, "cannot begin a write transaction");
-    fail_all(jobs, error);
+/// No transaction could be had: every request fails with `error`, none ran.
+fn skip_all(jobs: Vec<Box<dyn Job>>, error: Error, feed: &CommitFeed, health: &Health) {
+    let completions = jobs.into_iter().map(|job| job.skip()).collect();
+    finish(Err(error), Vec::new(), completions, feed, health);
 }
 
-fn fail_all(jobs: Vec<Box<dyn Job>>, error: Error) {
-    let message = error.to_string();
-    for job in jobs {
-        job.fail(Error::CommitFailed(message.clone()));
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use herald_testkit::postgres::TestDatabase;
+
+    use super::*;
+    use crate::FailureKind;
+
+    #[tokio::test]
+    async fn a_batch_that_panics_fails_its_requests_and_the_writer_goes_on() {
+        let database = TestDatabase::create().await;
+        let admin = database.connect().await;
+        admin
+            .batch_execute("CREATE TABLE t (n bigint)")
+            .await
+            .unwrap();
+        let config = tokio_postgres::Config::from_str(&database.url).unwrap();
+        let (feed, _commits) = tokio::sync::mpsc::unbounded_channel();
+        let writer = Writer::spawn(super::super::pool(config, 1).unwrap(), feed);
+
+        let panicked = writer
+            .run(|tx, _| {
+                Box::pin(async move {
+                    tx.execute("INSERT INTO t VALUES (1)", &[]).await?;
+                    panic!("a bug in a store rule");
+                })
+            })
+            .await;
+        assert!(
+            matches!(panicked, Err::<(), _>(Error::Aborted)),
+            "{panicked:?}"
+        );
+
+        writer
+            .run(|tx, _| {
+                Box::pin(async move { Ok(tx.execute("INSERT INTO t VALUES (2)", &[]).await?) })
+            })
+            .await
+            .unwrap();
+        let stored: Vec<i64> = admin
+            .query("SELECT n FROM t", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        assert_eq!(stored, [2], "the panicked batch was rolled back");
+        let status = writer.health().status();
+        assert!(status.accepting_writes(), "{status:?}");
+        let last = status.last_failure.map(|failure| failure.kind);
+        assert_eq!(last, Some(FailureKind::Panic));
     }
 }

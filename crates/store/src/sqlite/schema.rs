@@ -8,6 +8,8 @@ use crate::Result;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_chat.sql"),
+    include_str!("migrations/0003_shared_statements.sql"),
+    include_str!("migrations/0004_events_name_their_rows.sql"),
 ];
 
 pub(super) fn migrate(conn: &Connection) -> Result<()> {

@@ -1,17 +1,14 @@
 //! The single writer thread and its group commit.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::thread;
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::group_commit::{answer, finish, gather, Completion, Health, MAX_BATCH};
 use crate::{CommitFeed, Error, Result, StoredEvent};
 
-/// Most requests folded into one transaction; bounds the latency of the first.
-const MAX_BATCH: usize = 512;
-
-/// Called after the batch commits (or fails to) to answer the request.
-type Completion = Box<dyn FnOnce(Result<()>) + Send>;
 /// One write request: given the open transaction, runs inside its own savepoint,
 /// may append events, and says whether it succeeded so the writer can roll its
 /// savepoint back. Given `None` (no transaction could begin) it runs nothing and
@@ -21,16 +18,22 @@ type Job =
 
 pub(super) struct Writer {
     jobs: mpsc::Sender<Job>,
+    health: Health,
 }
 
 impl Writer {
-    pub(super) fn spawn(conn: Connection, feed: CommitFeed) -> Self {
+    pub(super) fn spawn(conn: Connection, feed: CommitFeed) -> Result<Self> {
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
+        let health = Health::running();
+        let running = health.clone();
         thread::Builder::new()
             .name("herald-sqlite-writer".into())
-            .spawn(move || run(conn, rx, feed))
-            .expect("spawning the writer thread");
-        Self { jobs }
+            .spawn(move || run(conn, rx, feed, running))?;
+        Ok(Self { jobs, health })
+    }
+
+    pub(super) fn health(&self) -> &Health {
+        &self.health
     }
 
     /// Runs `f` in the next group commit and answers once it is durable.
@@ -50,36 +53,52 @@ impl Writer {
             (ok, complete)
         });
         self.jobs.send(job).await.map_err(|_| Error::Closed)?;
-        rx.await.map_err(|_| Error::Closed)?
+        answer(rx).await
     }
 }
 
 /// Runs until every sender is gone, so queued writes finish during shutdown.
-fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, feed: CommitFeed) {
+/// A batch that panics is rolled back and its requests fail; the thread goes
+/// on with the next batch.
+fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, feed: CommitFeed, health: Health) {
+    /// Marks the writer stopped however the thread ends.
+    struct Stopped(Health);
+    impl Drop for Stopped {
+        fn drop(&mut self) {
+            self.0.stopped();
+        }
+    }
+    let _stopped = Stopped(health.clone());
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+        gather(first, &mut rx, MAX_BATCH, &mut batch);
+        let jobs = batch.drain(..);
+        let batch_ran = catch_unwind(AssertUnwindSafe(|| {
+            commit_batch(&conn, jobs, &feed, &health);
+        }));
+        if let Err(panic) = batch_ran {
+            // Whatever the batch left open is undone; its requests, dropped
+            // unanswered, hear that nothing was stored.
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
             }
+            health.panicked(panic.as_ref());
         }
-        commit_batch(&conn, batch.drain(..), &feed);
     }
 }
 
-fn commit_batch(conn: &Connection, jobs: impl Iterator<Item = Job>, feed: &CommitFeed) {
+fn commit_batch(
+    conn: &Connection,
+    jobs: impl Iterator<Item = Job>,
+    feed: &CommitFeed,
+    health: &Health,
+) {
     let mut events = Vec::new();
     let mut completions = Vec::new();
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        tracing::error!(error = %e, "cannot begin a write transaction");
-        for job in jobs {
-            // Run nothing: answer each request with the failure.
-            let (_, complete) = job(None);
-            complete(Err(Error::CommitFailed(e.to_string())));
-        }
-        return;
+        // Run nothing: answer each request with the failure.
+        let completions = jobs.map(|job| job(None).1).collect();
+        return finish(Err(e.into()), events, completions, feed, health);
     }
     for job in jobs {
         let mark = events.len();
@@ -96,22 +115,51 @@ fn commit_batch(conn: &Connection, jobs: impl Iterator<Item = Job>, feed: &Commi
         }
         completions.push(complete);
     }
-    match conn.execute_batch("COMMIT") {
-        Ok(()) => {
-            if !events.is_empty() {
-                // The receiver is gone only during shutdown, when nobody listens.
-                let _ = feed.send(events);
-            }
-            for complete in completions {
-                complete(Ok(()));
-            }
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "group commit failed");
-            let _ = conn.execute_batch("ROLLBACK");
-            for complete in completions {
-                complete(Err(Error::CommitFailed(e.to_string())));
-            }
-        }
+    let committed = conn.execute_batch("COMMIT").map_err(Error::from);
+    if committed.is_err() {
+        // SQLite may have rolled back already (a full disk does); if not, this does.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    finish(committed, events, completions, feed, health);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FailureKind;
+
+    #[tokio::test]
+    async fn a_batch_that_panics_fails_its_requests_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("writer.db")).unwrap();
+        conn.execute_batch("CREATE TABLE t (n INTEGER)").unwrap();
+        let (feed, _commits) = tokio::sync::mpsc::unbounded_channel();
+        let writer = Writer::spawn(conn, feed).unwrap();
+
+        let panicked = writer
+            .run(|conn, _| -> Result<()> {
+                conn.execute("INSERT INTO t VALUES (1)", [])?;
+                panic!("a bug in a store rule");
+            })
+            .await;
+        assert!(matches!(panicked, Err(Error::Aborted)), "{panicked:?}");
+
+        writer
+            .run(|conn, _| Ok(conn.execute("INSERT INTO t VALUES (2)", [])?))
+            .await
+            .unwrap();
+        let stored: Vec<i64> = writer
+            .run(|conn, _| {
+                let mut stmt = conn.prepare("SELECT n FROM t")?;
+                let rows = stmt.query_map([], |row| row.get(0))?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(stored, [2], "the panicked batch was rolled back");
+        let status = writer.health().status();
+        assert!(status.accepting_writes(), "{status:?}");
+        let last = status.last_failure.map(|failure| failure.kind);
+        assert_eq!(last, Some(FailureKind::Panic));
     }
 }

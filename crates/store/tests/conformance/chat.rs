@@ -3,38 +3,11 @@
 
 use herald_protocol::{Conversation, ConversationKind, Event, Message, UserId};
 use herald_store::{
-    ConversationFilter, DeleteScope, Error, HistoryRange, MessageTarget, MessageView, NewMessage,
-    Store,
+    ConversationFilter, DeleteScope, Error, MessageTarget, MessageView, NewMessage, Store,
 };
 use tokio::task::JoinSet;
 
-use crate::harness::{message, to, Fixture};
-
-fn range(before: Option<i64>, after: Option<i64>, limit: u32) -> HistoryRange {
-    HistoryRange {
-        before,
-        after,
-        limit,
-    }
-}
-
-/// Every message of a conversation the user can see, newest first, read by
-/// paging history: the slow, obviously right answer.
-async fn everything(store: &dyn Store, user: UserId, conversation: i64) -> Vec<Message> {
-    let mut all = Vec::new();
-    let mut before = None;
-    loop {
-        let page = store
-            .history(user, conversation, range(before, None, 200))
-            .await
-            .unwrap();
-        all.extend(page.items);
-        match page.next_cursor {
-            Some(cursor) => before = Some(cursor.parse().unwrap()),
-            None => return all,
-        }
-    }
-}
+use crate::harness::{everything, message, range, to, Fixture};
 
 async fn list(store: &dyn Store, user: UserId) -> Vec<Conversation> {
     let filter = ConversationFilter::Page {

@@ -3,9 +3,8 @@
 
 use std::sync::Arc;
 
-use herald_protocol::StatusFilter;
-use herald_store::{Audience, Error, PurgeStats, Store, StreamBounds};
-use time::OffsetDateTime;
+use herald_protocol::{DeleteRequest, Event, StatusFilter};
+use herald_store::{Audience, Error, MessageTarget, Store, StreamBounds};
 use tokio::task::JoinSet;
 
 use crate::harness::{list, notification, Fixture};
@@ -90,66 +89,6 @@ async fn bounds_and_counts_follow_the_newest_cursor(f: Fixture) {
     assert_eq!(counts.unread_total, 2);
 }
 
-async fn purge_removes_old_data_and_remembers_how_far(f: Fixture) {
-    let [alice] = f.users(["alice"]).await;
-    f.notify(&["alice"], "old").await;
-    f.broadcast("old broadcast").await;
-    let newest = f.all_events().await.last().unwrap().seq;
-
-    // Nothing is older than the epoch.
-    let none = f.store.purge(OffsetDateTime::UNIX_EPOCH).await.unwrap();
-    assert_eq!(none, PurgeStats::default());
-
-    let stats = f
-        .store
-        .purge(OffsetDateTime::now_utc() + time::Duration::minutes(1))
-        .await
-        .unwrap();
-    assert_eq!(
-        stats,
-        PurgeStats {
-            notifications: 2,
-            events: 2
-        }
-    );
-    let bounds = f.store.stream_bounds().await.unwrap();
-    assert_eq!(
-        bounds,
-        StreamBounds {
-            purged_through: newest,
-            head: newest
-        }
-    );
-    assert!(f.all_events().await.is_empty());
-    let listed = list(&f, alice, StatusFilter::All).await;
-    assert!(listed.is_empty());
-
-    // The stream goes on above the purged cursor.
-    f.notify(&["alice"], "new").await;
-    let after = f.all_events().await;
-    assert_eq!(after.len(), 1);
-    assert!(after[0].seq > newest);
-    assert_eq!(f.store.stream_bounds().await.unwrap().head, after[0].seq);
-}
-
-async fn purge_drops_personal_notifications_nobody_keeps(f: Fixture) {
-    let [alice] = f.users(["alice"]).await;
-    let kept = f.notify(&["alice"], "kept").await.notification.id;
-    let gone = f.notify(&["alice"], "gone").await.notification.id;
-    f.store
-        .delete_notifications(alice, herald_protocol::DeleteRequest { ids: vec![gone] })
-        .await
-        .unwrap();
-    let stats = f.store.purge(OffsetDateTime::UNIX_EPOCH).await.unwrap();
-    assert_eq!(stats.notifications, 1);
-    let result = f
-        .store
-        .mark(alice, herald_store::MarkTarget::Ids(vec![kept]), true)
-        .await
-        .unwrap();
-    assert_eq!(result, 1);
-}
-
 /// Many writers at once: the store folds them into group commits, and a request
 /// that fails spoils none of its neighbours.
 async fn a_failing_write_in_a_group_commit_spoils_no_neighbour(mut f: Fixture) {
@@ -197,11 +136,110 @@ async fn a_failing_write_in_a_group_commit_spoils_no_neighbour(mut f: Fixture) {
     assert_eq!(f.fed(), events);
 }
 
+/// A notification to many users stores its content once: each user's event
+/// names it, and replay rebuilds the same event as before.
+async fn an_event_names_its_notification_instead_of_copying_it(f: Fixture) {
+    let mut users = Vec::new();
+    let mut names = Vec::new();
+    for n in 0..50 {
+        let name = format!("user{n:02}");
+        users.push(f.user(&name).await.id);
+        names.push(name);
+    }
+    let mut new = notification(Audience::Users(names), "a big report");
+    new.content = "x".repeat(10_000);
+    let sent = f.store.insert_notification(new).await.unwrap();
+    assert_eq!(sent.recipients, 50);
+
+    let bytes = f.event_payload_bytes().await;
+    assert!(
+        bytes < 10_000,
+        "{bytes} bytes of event payload for 50 recipients of 10,000 characters"
+    );
+    let created = Event::NotificationCreated {
+        notification: sent.notification.clone(),
+    };
+    for user in users {
+        let replayed = f.store.events_since(user, 0, 10).await.unwrap();
+        assert_eq!(replayed.len(), 1);
+        assert_eq!(replayed[0].event, created);
+    }
+}
+
+async fn a_message_event_names_its_message_instead_of_copying_it(f: Fixture) {
+    let [alice, bob] = f.users(["alice", "bob"]).await;
+    let big = "y".repeat(10_000);
+    let sent = f.say(alice, MessageTarget::User("bob".into()), &big).await;
+    let bytes = f.event_payload_bytes().await;
+    assert!(
+        bytes < 10_000,
+        "{bytes} bytes of event payload for two events"
+    );
+    for user in [alice, bob] {
+        let replayed = f.store.events_since(user, 0, 10).await.unwrap();
+        let created = Event::MessageCreated {
+            message: sent.message.clone(),
+        };
+        assert_eq!(replayed.last().map(|e| &e.event), Some(&created));
+    }
+}
+
+/// Once nobody keeps a notification (the last recipient deleted it and the
+/// purge took the row), its creation replays as its deletion: the client
+/// drops what it never should have shown, and the stream stays gap-free.
+async fn a_created_event_whose_row_is_gone_replays_as_its_deletion(f: Fixture) {
+    let [alice] = f.users(["alice"]).await;
+    let id = f.notify(&["alice"], "short-lived").await.notification.id;
+    f.store
+        .delete_notifications(alice, DeleteRequest { ids: vec![id] })
+        .await
+        .unwrap();
+    let stats = f.purge_unkept().await;
+    assert_eq!(stats.notifications, 1);
+    let replayed: Vec<Event> = f
+        .store
+        .events_since(alice, 0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    let deleted = Event::NotificationsDeleted { ids: vec![id] };
+    assert_eq!(replayed, [deleted.clone(), deleted]);
+}
+
+/// Events written before events named their rows carry the whole event, and
+/// still replay from it.
+async fn an_event_stored_whole_by_an_earlier_version_still_replays(f: Fixture) {
+    let [alice] = f.users(["alice"]).await;
+    let sent = f.notify(&["alice"], "new style").await;
+    let mut old = sent.notification.clone();
+    old.id += 1000;
+    old.title = "old style".into();
+    let payload = serde_json::to_string(&Event::NotificationCreated {
+        notification: old.clone(),
+    })
+    .unwrap()
+    .replace('\'', "''");
+    f.raw_execute(&format!(
+        "INSERT INTO events (user_id, created_at, payload) VALUES ({alice}, 0, '{payload}')"
+    ))
+    .await;
+    let replayed = f.store.events_since(alice, 0, 10).await.unwrap();
+    assert_eq!(replayed.len(), 2);
+    assert_eq!(
+        replayed[1].event,
+        Event::NotificationCreated { notification: old }
+    );
+}
+
 on_both_backends!(
+    an_event_names_its_notification_instead_of_copying_it,
+    a_message_event_names_its_message_instead_of_copying_it,
+    a_created_event_whose_row_is_gone_replays_as_its_deletion,
+    an_event_stored_whole_by_an_earlier_version_still_replays,
     replay_gives_a_user_their_events_and_broadcasts_in_order,
     events_between_reads_every_users_events_in_a_cursor_range,
     bounds_and_counts_follow_the_newest_cursor,
-    purge_removes_old_data_and_remembers_how_far,
-    purge_drops_personal_notifications_nobody_keeps,
     a_failing_write_in_a_group_commit_spoils_no_neighbour,
 );

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use herald_protocol::{KindFilter, Notification, Role, StatusFilter, User, UserId};
+use herald_protocol::{KindFilter, Message, Notification, Role, StatusFilter, User, UserId};
 use herald_store::postgres::PostgresStore;
 use herald_store::sqlite::SqliteStore;
 use herald_store::{
-    Audience, CommitFeed, Inserted, ListFilter, MessageTarget, NewMessage, NewNotification,
-    NewUser, Sent, Store, StoredEvent,
+    Audience, CommitFeed, HistoryRange, Inserted, ListFilter, MessageTarget, NewMessage,
+    NewNotification, NewUser, PurgeStats, Retention, Sent, Store, StoredEvent,
 };
 use time::OffsetDateTime;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
@@ -19,6 +19,8 @@ pub struct Fixture {
     pub store: Arc<dyn Store>,
     /// What the store handed to its commit feed.
     pub commits: UnboundedReceiver<Vec<StoredEvent>>,
+    /// The database itself, for what the store does not show (how much it keeps).
+    raw: Raw,
     /// Keeps the database (a temporary directory or a [`TestDatabase`]) alive
     /// for the test and removes it afterwards.
     _database: Box<dyn std::any::Any + Send + Sync>,
@@ -28,10 +30,12 @@ impl Fixture {
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (feed, commits) = unbounded_channel();
-        let store = SqliteStore::open(&dir.path().join("herald.db"), feed).unwrap();
+        let path = dir.path().join("herald.db");
+        let store = SqliteStore::open(&path, feed).unwrap();
         Fixture {
             store: Arc::new(store),
             commits,
+            raw: Raw::Sqlite(path),
             _database: Box::new(dir),
         }
     }
@@ -43,6 +47,7 @@ impl Fixture {
         Fixture {
             store: Arc::new(store),
             commits,
+            raw: Raw::Postgres(database.connect().await),
             _database: Box::new(database),
         }
     }
@@ -96,6 +101,50 @@ impl Fixture {
         self.store.events_between(0, None, 100_000).await.unwrap()
     }
 
+    /// Bytes the `events` table keeps in payloads: the one column whose size
+    /// depends on what an event says.
+    pub async fn event_payload_bytes(&self) -> i64 {
+        match &self.raw {
+            Raw::Sqlite(path) => rusqlite::Connection::open(path)
+                .unwrap()
+                .query_row(
+                    "SELECT coalesce(sum(length(CAST(payload AS BLOB))), 0) FROM events",
+                    [],
+                    |row| row.get(0),
+                )
+                .unwrap(),
+            Raw::Postgres(client) => client
+                .query_one(
+                    "SELECT coalesce(sum(octet_length(payload)), 0)::bigint FROM events",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0),
+        }
+    }
+
+    /// Runs `sql` (statements without parameters) on the database behind the
+    /// store's back.
+    pub async fn raw_execute(&self, sql: &str) {
+        match &self.raw {
+            Raw::Sqlite(path) => {
+                rusqlite::Connection::open(path)
+                    .unwrap()
+                    .execute_batch(sql)
+                    .unwrap();
+            }
+            Raw::Postgres(client) => client.batch_execute(sql).await.unwrap(),
+        }
+    }
+
+    /// Runs the purge with nothing old enough to go: only what nobody keeps
+    /// (personal notifications every recipient deleted).
+    pub async fn purge_unkept(&self) -> PurgeStats {
+        let nothing_old = Retention::before(OffsetDateTime::UNIX_EPOCH);
+        self.store.purge(&nothing_old).await.unwrap()
+    }
+
     /// Everything the commit feed has received so far, flattened.
     pub fn fed(&mut self) -> Vec<StoredEvent> {
         let mut fed = Vec::new();
@@ -104,6 +153,56 @@ impl Fixture {
         }
         fed
     }
+}
+
+pub fn range(before: Option<i64>, after: Option<i64>, limit: u32) -> HistoryRange {
+    HistoryRange {
+        before,
+        after,
+        limit,
+    }
+}
+
+/// Every message of a conversation the user can see, newest first, read by
+/// paging history: the slow, obviously right answer.
+pub async fn everything(store: &dyn Store, user: UserId, conversation: i64) -> Vec<Message> {
+    let mut all = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store
+            .history(user, conversation, range(before, None, 200))
+            .await
+            .unwrap();
+        all.extend(page.items);
+        match page.next_cursor {
+            Some(cursor) => before = Some(cursor.parse().unwrap()),
+            None => return all,
+        }
+    }
+}
+
+/// A time after every write so far and before every later one: waits until
+/// the millisecond clock rows are stamped with has moved past it.
+pub async fn a_moment_later() -> OffsetDateTime {
+    async fn tick(after: i64) -> i64 {
+        loop {
+            let now = herald_protocol::stored::to_millis(OffsetDateTime::now_utc());
+            if now > after {
+                return now;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+    let start = herald_protocol::stored::to_millis(OffsetDateTime::now_utc());
+    let moment = tick(start).await;
+    tick(moment).await;
+    herald_protocol::stored::from_millis(moment)
+}
+
+/// A plain connection to the store's database.
+enum Raw {
+    Sqlite(std::path::PathBuf),
+    Postgres(tokio_postgres::Client),
 }
 
 pub fn notification(audience: Audience, title: &str) -> NewNotification {

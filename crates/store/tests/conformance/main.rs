@@ -29,5 +29,6 @@ mod contacts;
 mod events;
 mod harness;
 mod notifications;
+mod retention;
 mod rooms;
 mod users;

@@ -3,7 +3,7 @@
 use herald_protocol::{ConversationKind, Event};
 use herald_store::{ConversationFilter, Error, MessageTarget, RoomChange};
 
-use crate::harness::Fixture;
+use crate::harness::{everything, Fixture};
 
 async fn a_room_starts_with_its_creator_as_owner_and_tells_every_member(f: Fixture) {
     let [alice, bob, carol, dave] = f.users(["alice", "bob", "carol", "dave"]).await;
@@ -91,13 +91,31 @@ async fn only_the_owner_adds_and_removes_others_and_members_may_leave(f: Fixture
         std::slice::from_ref(&room)
     );
 
-    // The owner adds Carol; adding her again changes nothing.
+    // The owner adds Carol: she sees the room, the others hear of her only.
+    // Adding her again changes nothing.
     let grown = f
         .store
         .change_room(alice, room.id, RoomChange::Add("carol".into()))
         .await
         .unwrap();
     assert_eq!(grown.members, ["alice", "bob", "carol"]);
+    let carols = f.store.events_since(carol, 0, 100).await.unwrap();
+    assert_eq!(
+        carols.last().unwrap().event,
+        Event::RoomUpdated {
+            room: grown.clone()
+        }
+    );
+    for user in [alice, bob] {
+        let events = f.store.events_since(user, 0, 100).await.unwrap();
+        assert_eq!(
+            events.last().unwrap().event,
+            Event::RoomMemberAdded {
+                room_id: room.id,
+                user: "carol".into()
+            }
+        );
+    }
     let events = f.all_events().await.len();
     let same = f
         .store
@@ -107,7 +125,7 @@ async fn only_the_owner_adds_and_removes_others_and_members_may_leave(f: Fixture
     assert_eq!(same, grown);
     assert_eq!(f.all_events().await.len(), events);
 
-    // Bob leaves: he is told to drop it, the others see the new member list.
+    // Bob leaves: he is told to drop it, the others hear who left.
     let shrunk = f
         .store
         .change_room(bob, room.id, RoomChange::Remove("bob".into()))
@@ -122,7 +140,11 @@ async fn only_the_owner_adds_and_removes_others_and_members_may_leave(f: Fixture
     let carols = f.store.events_since(carol, 0, 100).await.unwrap();
     assert_eq!(
         carols.last().unwrap().event,
-        Event::RoomUpdated { room: shrunk }
+        Event::RoomMemberRemoved {
+            room_id: room.id,
+            user: "bob".into(),
+            owner: Some("alice".into())
+        }
     );
     assert!(f.store.rooms(bob).await.unwrap().is_empty());
     let speak = f
@@ -223,30 +245,79 @@ async fn deleting_a_user_takes_them_out_of_their_rooms(f: Fixture) {
     let events = f.store.events_since(bob, 0, 100).await.unwrap();
     assert_eq!(
         events.last().unwrap().event,
-        Event::RoomUpdated {
-            room: rooms[0].clone()
+        Event::RoomMemberRemoved {
+            room_id: room.id,
+            user: "alice".into(),
+            owner: Some("bob".into())
         }
     );
     // Their messages stay, without a sender.
-    let history = f
+    let history = everything(f.store.as_ref(), bob, room.id).await;
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].id, said.id);
+    assert_eq!(history[0].sender, None);
+}
+
+/// Each change tells each member one small event: growing a room to 200
+/// members one add at a time writes O(members) bytes per add, not a member
+/// list per member (which made it O(members²) per add).
+async fn growing_a_room_one_member_at_a_time_costs_each_add_its_size(f: Fixture) {
+    let owner = f.user("owner").await.id;
+    let room = f
         .store
-        .history(
-            bob,
-            room.id,
-            herald_store::HistoryRange {
-                before: None,
-                after: None,
-                limit: 10,
-            },
-        )
+        .create_room(owner, "everyone".into(), Vec::new())
         .await
         .unwrap();
-    assert_eq!(history.items.len(), 1);
-    assert_eq!(history.items[0].id, said.id);
-    assert_eq!(history.items[0].sender, None);
+    let mut names = Vec::new();
+    for n in 1..200 {
+        names.push(f.user(&format!("member{n:03}")).await.username);
+    }
+    let mut largest = 0;
+    for (n, name) in names.iter().enumerate() {
+        let before = f.event_payload_bytes().await;
+        f.store
+            .change_room(owner, room.id, RoomChange::Add(name.clone()))
+            .await
+            .unwrap();
+        let members = n as i64 + 2;
+        let per_member = (f.event_payload_bytes().await - before) / members;
+        largest = largest.max(per_member);
+    }
+    assert!(
+        largest < 100,
+        "an add wrote up to {largest} bytes per member of the room"
+    );
+
+    // Replayed from the start, the first and the last member see the same room.
+    let room = f.store.rooms(owner).await.unwrap().remove(0);
+    assert_eq!(room.members.len(), 200);
+    let last = f
+        .store
+        .user_by_name("member199")
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .id;
+    // (A replayed room.updated shows the room as it stands; the additions after
+    // it are then applied again, which changes nothing.)
+    for user in [owner, last] {
+        let mut members = std::collections::BTreeSet::new();
+        for stored in f.store.events_since(user, 0, 1000).await.unwrap() {
+            match stored.event {
+                Event::RoomUpdated { room } => members = room.members.into_iter().collect(),
+                Event::RoomMemberAdded { user, .. } => {
+                    members.insert(user);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(members.iter().eq(room.members.iter()));
+    }
 }
 
 on_both_backends!(
+    growing_a_room_one_member_at_a_time_costs_each_add_its_size,
     a_room_starts_with_its_creator_as_owner_and_tells_every_member,
     a_room_naming_a_stranger_is_not_created,
     only_the_owner_adds_and_removes_others_and_members_may_leave,
