@@ -8,13 +8,14 @@
 //! requests: the writer goes on with the next one, and [`Health`] says whether
 //! writes are going through, so `/healthz` can tell.
 
+use parking_lot::Mutex;
 use std::any::Any;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{CommitFeed, Error, Result, StoredEvent};
+use crate::{CommitFeed, Committed, Error, Result, StoredEvent};
 
 /// Most requests folded into one transaction; bounds the latency of the first.
 pub(crate) const MAX_BATCH: usize = 512;
@@ -50,7 +51,7 @@ pub(crate) fn finish(
             health.succeeded();
             if !events.is_empty() {
                 // The receiver is gone only during shutdown, when nobody listens.
-                let _ = feed.send(events);
+                let _ = feed.send(Committed::Events(events));
             }
             for complete in completions {
                 complete(Ok(()));
@@ -81,16 +82,16 @@ impl Health {
     /// A writer about to take requests.
     pub(crate) fn running() -> Self {
         let health = Self::default();
-        health.lock().running = true;
+        health.0.lock().running = true;
         health
     }
 
     pub(crate) fn status(&self) -> WriterStatus {
-        self.lock().clone()
+        self.0.lock().clone()
     }
 
     fn succeeded(&self) {
-        self.lock().failing = None;
+        self.0.lock().failing = None;
     }
 
     fn failed(&self, kind: FailureKind) {
@@ -98,7 +99,7 @@ impl Health {
             at: OffsetDateTime::now_utc(),
             kind,
         };
-        let mut status = self.lock();
+        let mut status = self.0.lock();
         status.failing = Some(failure.clone());
         status.last_failure = Some(failure);
     }
@@ -116,14 +117,7 @@ impl Health {
 
     /// The writer stopped taking requests (every sender gone, or it died).
     pub(crate) fn stopped(&self) {
-        self.lock().running = false;
-    }
-
-    fn lock(&self) -> MutexGuard<'_, WriterStatus> {
-        // A status is plain data: a panic while holding the lock leaves it whole.
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0.lock().running = false;
     }
 }
 

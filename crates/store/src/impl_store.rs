@@ -9,7 +9,8 @@
 //!   answered once it is durable; `events` collects what the rule emits.
 //!
 //! A backend defines those three macros for its connections (SQLite runs a rule
-//! to its end on the thread at hand, PostgreSQL awaits it) and invokes
+//! to its end on the thread at hand, PostgreSQL awaits it), keeps an
+//! `access: AccessFeed` for announcing changes to users and tokens, and invokes
 //! `impl_store!(ItsStore)`; inserting a notification goes through the backend's
 //! own `insert`, since PostgreSQL gathers personal ones into batches.
 
@@ -23,7 +24,7 @@ macro_rules! impl_store {
         };
         use $crate::chat::{conversations, messages, rooms};
         use $crate::{
-            contacts, events, notifications, retention, users, ContactEntry, ConversationFilter, DeleteScope,
+            contacts, events, notifications, retention, users, AccessChange, ContactEntry, ConversationFilter, DeleteScope,
             HistoryRange, Inserted, ListFilter, MarkTarget, MessageView, NewMessage,
             NewNotification, NewUser, Principal, PurgeStats, Result, Retention, RoomChange, Sent,
             StoredEvent, StreamBounds, UserChanges, UserRecord,
@@ -59,11 +60,24 @@ macro_rules! impl_store {
             }
 
             async fn update_user(&self, id: UserId, changes: UserChanges) -> Result<Option<User>> {
-                run_write!(self, db, _events => users::update(db, id, &changes))
+                let change = if $crate::rules::ends_sessions(&changes) {
+                    AccessChange::SessionsEnded { user: id, token: None }
+                } else {
+                    AccessChange::Changed { user: id }
+                };
+                let updated = run_write!(self, db, _events => users::update(db, id, &changes))?;
+                if updated.is_some() {
+                    self.access.announce(change);
+                }
+                Ok(updated)
             }
 
             async fn delete_user(&self, id: UserId) -> Result<bool> {
-                run_write!(self, db, events => users::delete(db, events, id))
+                let deleted = run_write!(self, db, events => users::delete(db, events, id))?;
+                if deleted {
+                    self.access.announce(AccessChange::SessionsEnded { user: id, token: None });
+                }
+                Ok(deleted)
             }
 
             async fn create_token(
@@ -86,7 +100,19 @@ macro_rules! impl_store {
             }
 
             async fn delete_token(&self, user_id: UserId, token_id: i64) -> Result<bool> {
-                run_write!(self, db, _events => users::delete_token(db, user_id, token_id))
+                let deleted =
+                    run_write!(self, db, _events => users::delete_token(db, user_id, token_id))?;
+                if deleted {
+                    self.access.announce(AccessChange::SessionsEnded {
+                        user: user_id,
+                        token: Some(token_id),
+                    });
+                }
+                Ok(deleted)
+            }
+
+            fn access_changes(&self) -> u64 {
+                self.access.announced()
             }
 
             async fn insert_notification(&self, new: NewNotification) -> Result<Inserted> {

@@ -7,9 +7,11 @@
 //! through its group commit. Every write that users must hear about produces
 //! [`StoredEvent`]s in the same transaction as the change, so the event stream
 //! and the data can never disagree. Backends hand committed events, in cursor
-//! order, to the [`CommitFeed`] they were opened with; the server's fan-out
+//! order, to the [`CommitFeed`] they were opened with, and announce there every
+//! committed change to who may do what ([`AccessChange`]); the server's fan-out
 //! reads that feed.
 
+mod access;
 mod chat;
 mod contacts;
 mod db;
@@ -30,6 +32,7 @@ mod stream;
 mod types;
 mod users;
 
+pub use access::AccessChange;
 pub use error::{Error, Result};
 pub use group_commit::{FailureKind, WriteFailure, WriterStatus};
 pub use types::*;
@@ -39,11 +42,20 @@ use herald_protocol::{
     Conversation, ConversationId, Counts, Cursor, DeleteRequest, FoundUser, Message, MessageId,
     NotificationId, Page, Room, TokenInfo, TokenKind, User, UserId,
 };
-/// Where a backend sends each committed batch of events, in cursor order.
-/// Cursors are made visible in commit order (the SQLite writer is one thread; the
-/// PostgreSQL writer holds a cluster-wide lock from the first statement of a batch
-/// to its commit), so a reader never sees a cursor while a smaller one is pending.
-pub type CommitFeed = tokio::sync::mpsc::UnboundedSender<Vec<StoredEvent>>;
+/// Where a backend sends what it committed.
+pub type CommitFeed = tokio::sync::mpsc::UnboundedSender<Committed>;
+
+/// One announcement on the [`CommitFeed`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Committed {
+    /// A batch's events, in cursor order. Cursors are made visible in commit
+    /// order (the SQLite writer is one thread; the PostgreSQL writer holds a
+    /// cluster-wide lock from the first statement of a batch to its commit), so a
+    /// reader never sees a cursor while a smaller one is pending.
+    Events(Vec<StoredEvent>),
+    /// A change to a user's access, the `number`th this store announced.
+    Access { change: AccessChange, number: u64 },
+}
 
 /// Everything the server persists. Methods that change data return only after the
 /// change is durable (committed with a full sync).
@@ -79,6 +91,12 @@ pub trait Store: Send + Sync + 'static {
     async fn authenticate(&self, hash: Vec<u8>) -> Result<Option<Principal>>;
     async fn list_tokens(&self, user_id: UserId) -> Result<Vec<TokenInfo>>;
     async fn delete_token(&self, user_id: UserId, token_id: i64) -> Result<bool>;
+    /// How many [`Committed::Access`] announcements this store has made, counted
+    /// before each is sent: while it is ahead of what the feed's reader applied,
+    /// a principal that reader cached may be stale. Changes to users and tokens
+    /// are announced by the methods that commit them (`update_user`,
+    /// `delete_user`, `delete_token`), before they return.
+    fn access_changes(&self) -> u64;
 
     // --- notifications -----------------------------------------------------
     /// Stores a notification for its audience. Fails with [`Error::UnknownUsers`]

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use herald_protocol::{ErrorBody, LoginRequest, LoginResponse, RegisterRequest, User};
 
 use super::extract::{ClientIp, Json, Session};
-use crate::service::accounts;
+use crate::service::{accounts, tokens};
 use crate::state::AppState;
 use crate::Result;
 
@@ -41,8 +41,7 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
     security(("bearer" = [])), responses((status = 204)))]
 pub async fn logout(State(state): State<AppState>, Session(me): Session) -> Result<StatusCode> {
-    state.store.delete_token(me.user.id, me.token.id).await?;
-    state.fanout.revoke(me.user.id, Some(me.token.id));
+    tokens::log_out(&state, &me).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -42,7 +42,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/notifications/counts", tag = "notifications",
     security(("bearer" = [])), responses((status = 200, body = Counts)))]
 pub async fn counts(State(state): State<AppState>, Session(me): Session) -> Result<Json<Counts>> {
-    Ok(Json(state.store.counts(me.user.id).await?.0))
+    Ok(Json(notifications::counts(&state, me.user.id).await?))
 }
 
 /// Mark read by ids, or all (of a kind).

@@ -27,7 +27,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/rooms", tag = "chat",
     security(("bearer" = [])), responses((status = 200, body = [Room])))]
 pub async fn list(State(state): State<AppState>, Session(me): Session) -> Result<Json<Vec<Room>>> {
-    Ok(Json(state.store.rooms(me.user.id).await?))
+    Ok(Json(rooms::list(&state, me.user.id).await?))
 }
 
 /// The owner adds a member.

@@ -2,14 +2,12 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use herald_protocol::{
-    text, CreateTokenRequest, CreatedToken, ErrorBody, TokenInfo, TokenKind, MAX_TOKEN_NAME_CHARS,
-};
+use herald_protocol::{CreateTokenRequest, CreatedToken, ErrorBody, TokenInfo};
 
 use super::extract::{Json, Path, Session};
-use crate::service::secrets;
+use crate::service::tokens;
 use crate::state::AppState;
-use crate::{Error, Result};
+use crate::Result;
 
 /// Create a send-only token; its secret is in this answer only.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateTokenRequest,
@@ -19,13 +17,8 @@ pub async fn create(
     Session(me): Session,
     Json(request): Json<CreateTokenRequest>,
 ) -> Result<(StatusCode, Json<CreatedToken>)> {
-    let name = text::required_line("name", &request.name, MAX_TOKEN_NAME_CHARS)?;
-    let (token, hash) = secrets::new_token();
-    let info = state
-        .store
-        .create_token(me.user.id, TokenKind::Send, name, hash)
-        .await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { info, token })))
+    let created = tokens::create_send_token(&state, me.user.id, &request.name).await?;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// The caller's tokens: device sessions and send-only tokens.
@@ -35,7 +28,7 @@ pub async fn list(
     State(state): State<AppState>,
     Session(me): Session,
 ) -> Result<Json<Vec<TokenInfo>>> {
-    Ok(Json(state.store.list_tokens(me.user.id).await?))
+    Ok(Json(tokens::list(&state, me.user.id).await?))
 }
 
 /// Revoke one of the caller's tokens.
@@ -46,9 +39,6 @@ pub async fn delete(
     Session(me): Session,
     Path(id): Path<i64>,
 ) -> Result<StatusCode> {
-    if !state.store.delete_token(me.user.id, id).await? {
-        return Err(Error::NotFound(format!("token {id}")));
-    }
-    state.fanout.revoke(me.user.id, Some(id));
+    tokens::revoke(&state, me.user.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use herald_protocol::{ServerFrame, UserId};
-use herald_store::{Store, StoredEvent};
+use herald_store::{AccessChange, Committed, Store, StoredEvent};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -51,27 +51,6 @@ impl Fanout {
             });
         }
     }
-
-    /// Closes the user's connections made with `token_id` (all with `None`) on
-    /// every node. Call it after the change that ended the session is committed.
-    pub fn revoke(&self, user: UserId, token_id: Option<i64>) {
-        self.hub.revoke(user, token_id);
-        if let Some(link) = &self.link {
-            link.send(Message::Revoke {
-                user,
-                token: token_id,
-            });
-        }
-    }
-
-    /// Drops the user's cached principals on every node, after a change to what
-    /// they may do (a role or a name) commits.
-    pub fn forget(&self, user: UserId) {
-        self.hub.principals().forget(user);
-        if let Some(link) = &self.link {
-            link.send(Message::Forget { user });
-        }
-    }
 }
 
 /// The running fan-out: its handle for the rest of the server and its tasks.
@@ -86,13 +65,19 @@ pub async fn start(
     store: Arc<dyn Store>,
     hub: Arc<Hub>,
     head: herald_protocol::Cursor,
-    commits: mpsc::UnboundedReceiver<Vec<StoredEvent>>,
+    commits: mpsc::UnboundedReceiver<Committed>,
     presence: presence::Setup,
     cluster: Option<(&str, &str)>,
 ) -> Result<Started> {
     let sequencer = Sequencer::new(store.clone(), hub.clone(), head);
     let Some((url, channel)) = cluster else {
-        let mut tasks = vec![tokio::spawn(relay_events(commits, None, None, sequencer))];
+        let mut tasks = vec![tokio::spawn(relay_events(
+            commits,
+            None,
+            None,
+            sequencer,
+            hub.clone(),
+        ))];
         tasks.extend(presence.spawn(store, hub.clone(), None));
         return Ok(Started {
             fanout: Arc::new(Fanout { hub, link: None }),
@@ -115,6 +100,7 @@ pub async fn start(
         Some(link.clone()),
         Some(remote_events),
         sequencer,
+        hub.clone(),
     )));
     tasks.extend(presence.spawn(store, hub.clone(), Some((link.clone(), remote_presence))));
     Ok(Started {
@@ -134,24 +120,36 @@ enum Remote {
 }
 
 /// Sends this node's commits to the other nodes, and everything (this node's and
-/// theirs) through the sequencer to the hub.
+/// theirs) through the sequencer to the hub; applies this node's access changes
+/// to the hub and announces them to the others.
 async fn relay_events(
-    mut commits: mpsc::UnboundedReceiver<Vec<StoredEvent>>,
+    mut commits: mpsc::UnboundedReceiver<Committed>,
     link: Option<Link>,
     mut remote: Option<mpsc::UnboundedReceiver<Remote>>,
     mut sequencer: Sequencer,
+    hub: Arc<Hub>,
 ) {
     let mut catch_up = tokio::time::interval(CATCH_UP_EVERY);
     loop {
         let result = tokio::select! {
-            batch = commits.recv() => {
-                // The store is gone: the server is stopping.
-                let Some(batch) = batch else { return };
-                if let Some(link) = &link {
-                    link.send(Message::events(&batch));
+            committed = commits.recv() => match committed {
+                Some(Committed::Events(batch)) => {
+                    if let Some(link) = &link {
+                        link.send(Message::events(&batch));
+                    }
+                    sequencer.offer(&batch).await
                 }
-                sequencer.offer(&batch).await
-            }
+                Some(Committed::Access { change, number }) => {
+                    let message = apply_access_change(&hub, change);
+                    hub.principals().caught_up(number);
+                    if let Some(link) = &link {
+                        link.send(message);
+                    }
+                    Ok(())
+                }
+                // The store is gone: the server is stopping.
+                None => return,
+            },
             Some(remote) = async { remote.as_mut()?.recv().await }, if remote.is_some() => {
                 match remote {
                     Remote::Events(batch) => sequencer.offer(&batch).await,
@@ -164,6 +162,21 @@ async fn relay_events(
             // Nothing is lost: the sequencer has not moved past what it could
             // not read, so the next batch or catch-up reads it again.
             tracing::warn!(error = %e, "fan-out cannot read events from the store");
+        }
+    }
+}
+
+/// Makes a committed change to a user's access take effect on this node's
+/// connections and principal cache; returns the message that tells the others.
+fn apply_access_change(hub: &Hub, change: AccessChange) -> Message {
+    match change {
+        AccessChange::SessionsEnded { user, token } => {
+            hub.revoke(user, token);
+            Message::Revoke { user, token }
+        }
+        AccessChange::Changed { user } => {
+            hub.principals().forget(user);
+            Message::Forget { user }
         }
     }
 }
@@ -191,8 +204,12 @@ async fn dispatch(
                     let _ = events.send(Remote::Events(batch));
                 }
                 Message::Push { users, frame } => hub.push_json(users.as_deref(), frame),
-                Message::Revoke { user, token } => hub.revoke(user, token),
-                Message::Forget { user } => hub.principals().forget(user),
+                Message::Revoke { user, token } => {
+                    apply_access_change(&hub, AccessChange::SessionsEnded { user, token });
+                }
+                Message::Forget { user } => {
+                    apply_access_change(&hub, AccessChange::Changed { user });
+                }
                 message @ (Message::Presence { .. } | Message::Roster { .. } | Message::Hello) => {
                     let _ = presence.send(Heard::From(node, message));
                 }

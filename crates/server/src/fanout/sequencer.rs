@@ -89,11 +89,11 @@ mod tests {
     use herald_protocol::Role;
     use herald_protocol::{Event, KindFilter};
     use herald_store::sqlite::SqliteStore;
-    use herald_store::{Audience, NewNotification, NewUser};
+    use herald_store::{Audience, Committed, NewNotification, NewUser};
 
     struct Node {
         store: Arc<dyn Store>,
-        committed: tokio::sync::mpsc::UnboundedReceiver<Vec<StoredEvent>>,
+        committed: tokio::sync::mpsc::UnboundedReceiver<Committed>,
         _dir: tempfile::TempDir,
     }
 
@@ -133,7 +133,10 @@ mod tests {
             })
             .await
             .unwrap();
-        node.committed.recv().await.unwrap()
+        match node.committed.recv().await.unwrap() {
+            Committed::Events(events) => events,
+            other => panic!("a notification announced {other:?}"),
+        }
     }
 
     fn received(sub: &mut Subscription) -> Vec<Cursor> {

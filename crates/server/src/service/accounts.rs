@@ -175,26 +175,19 @@ pub async fn update_user(
         }
         None => None,
     };
-    // The store ends every session on these; the live connections end here.
-    let ends_sessions = request.disabled == Some(true) || password_hash.is_some();
     let changes = UserChanges {
         display_name: request.display_name.map(checked_display_name).transpose()?,
         role: request.role,
         disabled: request.disabled,
         password_hash,
     };
-    let user = state
+    // The store ends the user's sessions when the change calls for it, and
+    // announces the change to the live connections and the principal cache.
+    state
         .store
         .update_user(id, changes)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
-    if ends_sessions {
-        state.fanout.revoke(id, None);
-    } else {
-        // A new role or name must be seen by the next request, not the cached one.
-        state.fanout.forget(id);
-    }
-    Ok(user)
+        .ok_or_else(|| Error::NotFound(format!("user {id}")))
 }
 
 pub async fn delete_user(state: &AppState, admin: &Principal, id: i64) -> Result<()> {
@@ -206,7 +199,6 @@ pub async fn delete_user(state: &AppState, admin: &Principal, id: i64) -> Result
     if !state.store.delete_user(id).await? {
         return Err(Error::NotFound(format!("user {id}")));
     }
-    state.fanout.revoke(id, None);
     Ok(())
 }
 
@@ -221,7 +213,12 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
 pub async fn authenticate_at(state: &AppState, token: &str) -> Result<(Principal, Epoch)> {
     let hash = secrets::hash_token(token);
     let cache = state.hub.principals();
-    let (principal, epoch) = match cache.get(&hash) {
+    let cached = if cache.is_current(state.store.access_changes()) {
+        cache.get(&hash)
+    } else {
+        Err(cache.epoch())
+    };
+    let (principal, epoch) = match cached {
         Ok(hit) => hit,
         Err(epoch) => {
             let principal = state

@@ -8,3 +8,4 @@ pub mod notifications;
 pub mod principals;
 pub mod rooms;
 pub mod secrets;
+pub mod tokens;

@@ -1,10 +1,11 @@
 //! Sending, listing and changing the state of notifications.
 
 use herald_protocol::{
-    text, validate_username, ChangeResult, ListNotificationsQuery, MarkRequest, Notification, Page,
-    Role, SendNotification, SendResult, ServerFrame, UserId, DEFAULT_PAGE_LIMIT, DEFAULT_PRIORITY,
-    MAX_CATEGORY_CHARS, MAX_CONTENT_CHARS, MAX_IDS_PER_REQUEST, MAX_LINK_CHARS, MAX_PAGE_LIMIT,
-    MAX_RECIPIENTS, MAX_TITLE_CHARS, PRIORITY_RANGE,
+    text, validate_username, ChangeResult, Counts, ListNotificationsQuery, MarkRequest,
+    Notification, Page, Role, SendNotification, SendResult, ServerFrame, UserId,
+    DEFAULT_PAGE_LIMIT, DEFAULT_PRIORITY, MAX_CATEGORY_CHARS, MAX_CONTENT_CHARS,
+    MAX_IDS_PER_REQUEST, MAX_LINK_CHARS, MAX_PAGE_LIMIT, MAX_RECIPIENTS, MAX_TITLE_CHARS,
+    PRIORITY_RANGE,
 };
 use herald_store::{Audience, ListFilter, MarkTarget, NewNotification, Principal};
 use time::{Duration, OffsetDateTime};
@@ -164,6 +165,11 @@ pub async fn list(
         limit: page_limit(query.limit)?,
     };
     Ok(state.store.list_notifications(user_id, filter).await?)
+}
+
+/// The user's unread counts, for the badge and the tabs.
+pub async fn counts(state: &AppState, user_id: UserId) -> Result<Counts> {
+    Ok(state.store.counts(user_id).await?.0)
 }
 
 /// The id an id-ordered list continues below (its `next_cursor`): a positive

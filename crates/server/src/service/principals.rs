@@ -1,14 +1,17 @@
 //! Authenticated tokens kept in memory, so a request with a known token costs a
 //! hash lookup instead of a blocking read of the database.
 //!
-//! The cache is only ever a copy of the database: every change that ends a
-//! session or changes what a principal may do must [`PrincipalCache::forget`]
-//! the user after it commits. [`crate::fanout::Hub::revoke`] does so for every
-//! revocation, including those that arrive from other nodes, and entries expire
-//! after [`MAX_AGE`] as a backstop for a change this node never heard of.
+//! The cache is only ever a copy of the database. The store announces every
+//! committed change to a user's access on its commit feed; the fan-out applies
+//! it here ([`PrincipalCache::forget`], through [`crate::fanout::Hub::revoke`]
+//! for ended sessions) and on the other nodes, then records that it has
+//! ([`PrincipalCache::caught_up`]). Until it has, [`PrincipalCache::is_current`]
+//! is false and requests read the database, so the request that ended a session
+//! is never followed by one the cache still lets through. Entries expire after
+//! [`MAX_AGE`] as a backstop for a change this node never heard of.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use herald_protocol::UserId;
@@ -43,6 +46,8 @@ struct Inner {
     older: HashMap<TokenHash, Entry>,
     /// Revocations so far; see [`Epoch`].
     revocations: u64,
+    /// The store's access changes applied so far (their count).
+    applied: u64,
 }
 
 struct Entry {
@@ -57,6 +62,7 @@ impl PrincipalCache {
                 recent: HashMap::new(),
                 older: HashMap::new(),
                 revocations: 0,
+                applied: 0,
             }),
             capacity: capacity.max(2),
         }
@@ -65,7 +71,7 @@ impl PrincipalCache {
     /// The cached principal, or on a miss the epoch to pass to [`Self::insert`]
     /// once the database has answered.
     pub fn get(&self, hash: &TokenHash) -> Result<(Principal, Epoch), Epoch> {
-        let mut inner = self.lock();
+        let mut inner = self.inner.lock();
         let epoch = Epoch(inner.revocations);
         let entry = match inner.recent.get(hash) {
             Some(entry) => Some(entry.principal.clone()).filter(|_| fresh(entry)),
@@ -84,7 +90,7 @@ impl PrincipalCache {
     /// Caches a principal read from the database after `read_since`, unless a
     /// revocation happened meanwhile.
     pub fn insert(&self, hash: TokenHash, principal: Principal, read_since: Epoch) {
-        let mut inner = self.lock();
+        let mut inner = self.inner.lock();
         if inner.revocations != read_since.0 {
             return;
         }
@@ -98,22 +104,35 @@ impl PrincipalCache {
     /// The current epoch: compare it with the one a principal was known valid at
     /// to learn whether a revocation happened in between.
     pub fn epoch(&self) -> Epoch {
-        Epoch(self.lock().revocations)
+        Epoch(self.inner.lock().revocations)
     }
 
     /// Drops every cached token of the user; their next request reads the
     /// database. Call it after any change to the user or their tokens commits.
     pub fn forget(&self, user: UserId) {
-        let mut inner = self.lock();
+        let mut inner = self.inner.lock();
         inner.revocations += 1;
         inner.recent.retain(|_, e| e.principal.user.id != user);
         inner.older.retain(|_, e| e.principal.user.id != user);
     }
 
+    /// Records that the store's first `applied` access changes have been applied.
+    pub fn caught_up(&self, applied: u64) {
+        let mut inner = self.inner.lock();
+        inner.applied = inner.applied.max(applied);
+    }
+
+    /// Whether every access change the store has announced (`announced`, its
+    /// [`herald_store::Store::access_changes`]) has been applied here: only then
+    /// is a cached principal to be trusted.
+    pub fn is_current(&self, announced: u64) -> bool {
+        self.inner.lock().applied >= announced
+    }
+
     /// Drops everything: after this node may have missed other nodes'
     /// announcements (its link to them broke), nothing cached is trusted.
     pub fn forget_all(&self) {
-        let mut inner = self.lock();
+        let mut inner = self.inner.lock();
         inner.revocations += 1;
         inner.recent.clear();
         inner.older.clear();
@@ -124,10 +143,6 @@ impl PrincipalCache {
             inner.older = std::mem::take(&mut inner.recent);
         }
         inner.recent.insert(hash, entry);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -201,7 +216,7 @@ mod tests {
         for n in 1..=20 {
             cache.insert(hash(n), principal(1, n.into()), epoch);
             assert_eq!(cached(&cache, 0), Some(0), "token 0 still in use");
-            let inner = cache.lock();
+            let inner = cache.inner.lock();
             assert!(inner.recent.len() + inner.older.len() <= 4);
         }
         assert_eq!(cached(&cache, 1), None);

@@ -1,13 +1,18 @@
 //! Rooms: group conversations whose owner manages the members.
 
 use herald_protocol::{
-    text, validate_username, ConversationId, CreateRoom, Room, User, MAX_ROOM_MEMBERS,
+    text, validate_username, ConversationId, CreateRoom, Room, User, UserId, MAX_ROOM_MEMBERS,
     MAX_ROOM_NAME_CHARS,
 };
 use herald_store::RoomChange;
 
 use crate::state::AppState;
 use crate::{Error, Result};
+
+/// The rooms `user` is a member of.
+pub async fn list(state: &AppState, user: UserId) -> Result<Vec<Room>> {
+    Ok(state.store.rooms(user).await?)
+}
 
 pub async fn create(state: &AppState, me: &User, request: CreateRoom) -> Result<Room> {
     let name = text::required_line("name", &request.name, MAX_ROOM_NAME_CHARS)?.to_owned();

@@ -21,6 +21,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transacti
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::{Config, IsolationLevel, NoTls};
 
+use crate::access::AccessFeed;
 use crate::group_commit::gather;
 use crate::impl_store::impl_store;
 use crate::{notifications, Audience, CommitFeed, Error, Inserted, NewNotification, Result};
@@ -36,6 +37,7 @@ pub struct PostgresStore {
     readers: Pool,
     /// Personal notifications on their way to the writer, gathered into batches.
     personal: mpsc::Sender<PendingNotification>,
+    access: AccessFeed,
 }
 
 /// Most personal notifications written by one set of statements.
@@ -66,13 +68,14 @@ impl PostgresStore {
         // A 2xx promises durability, whatever the server's default says.
         let mut write_config = config.clone();
         write_config.options("-c synchronous_commit=on");
-        let writer = Writer::spawn(pool(write_config, 1)?, feed);
+        let writer = Writer::spawn(pool(write_config, 1)?, feed.clone());
         let (personal, pending) = mpsc::channel(4 * MAX_GATHERED);
         tokio::spawn(gather_personal(writer.clone(), pending));
         Ok(Self {
             writer,
             readers: pool(config, READERS)?,
             personal,
+            access: AccessFeed::new(feed),
         })
     }
 

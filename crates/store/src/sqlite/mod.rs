@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
+use crate::access::AccessFeed;
 use crate::impl_store::impl_store;
 use crate::{notifications, CommitFeed, Inserted, NewNotification, Result};
 use db::now;
@@ -30,6 +31,7 @@ const READERS: usize = 4;
 pub struct SqliteStore {
     writer: Writer,
     readers: Arc<ReadPool>,
+    access: AccessFeed,
 }
 
 impl SqliteStore {
@@ -50,8 +52,9 @@ impl SqliteStore {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
-            writer: Writer::spawn(conn, feed)?,
+            writer: Writer::spawn(conn, feed.clone())?,
             readers: Arc::new(ReadPool::new(readers)),
+            access: AccessFeed::new(feed),
         })
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use herald_protocol::{Cursor, Event, Notification, NotificationKind};
 use herald_store::postgres::{PostgresStore, WRITE_LOCK_KEY};
-use herald_store::{Audience, Store, StoredEvent};
+use herald_store::{Audience, Committed, Store, StoredEvent};
 use tokio::sync::mpsc::unbounded_channel;
 use tokio::task::JoinSet;
 
@@ -109,7 +109,7 @@ async fn a_reader_following_the_cursor_misses_nothing_two_nodes_write() {
     let mut fed = Vec::new();
     for mut commits in feeds {
         let mut node_fed: Vec<StoredEvent> = Vec::new();
-        while let Ok(batch) = commits.try_recv() {
+        while let Ok(Committed::Events(batch)) = commits.try_recv() {
             node_fed.extend(batch);
         }
         assert!(node_fed.windows(2).all(|w| w[0].seq < w[1].seq));
@@ -209,7 +209,10 @@ async fn a_late_commit_holds_back_later_writes_until_it_is_visible() {
             notification: inserted.notification
         }
     );
-    assert_eq!(commits.try_recv().unwrap(), after[1..]);
+    assert_eq!(
+        commits.try_recv().unwrap(),
+        Committed::Events(after[1..].to_vec())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

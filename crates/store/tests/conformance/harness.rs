@@ -7,8 +7,9 @@ use herald_protocol::{KindFilter, Message, Notification, Role, StatusFilter, Use
 use herald_store::postgres::PostgresStore;
 use herald_store::sqlite::SqliteStore;
 use herald_store::{
-    Audience, CommitFeed, HistoryRange, Inserted, ListFilter, MessageTarget, NewMessage,
-    NewNotification, NewUser, PurgeStats, Retention, Sent, Store, StoredEvent,
+    AccessChange, Audience, CommitFeed, Committed, HistoryRange, Inserted, ListFilter,
+    MessageTarget, NewMessage, NewNotification, NewUser, PurgeStats, Retention, Sent, Store,
+    StoredEvent,
 };
 use time::OffsetDateTime;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
@@ -18,7 +19,9 @@ pub use herald_testkit::postgres::TestDatabase;
 pub struct Fixture {
     pub store: Arc<dyn Store>,
     /// What the store handed to its commit feed.
-    pub commits: UnboundedReceiver<Vec<StoredEvent>>,
+    pub commits: UnboundedReceiver<Committed>,
+    /// Access changes read off the feed by [`Fixture::fed`], kept for [`Fixture::access_fed`].
+    access: Vec<AccessChange>,
     /// The database itself, for what the store does not show (how much it keeps).
     raw: Raw,
     /// Keeps the database (a temporary directory or a [`TestDatabase`]) alive
@@ -35,6 +38,7 @@ impl Fixture {
         Fixture {
             store: Arc::new(store),
             commits,
+            access: Vec::new(),
             raw: Raw::Sqlite(path),
             _database: Box::new(dir),
         }
@@ -47,6 +51,7 @@ impl Fixture {
         Fixture {
             store: Arc::new(store),
             commits,
+            access: Vec::new(),
             raw: Raw::Postgres(database.connect().await),
             _database: Box::new(database),
         }
@@ -145,13 +150,29 @@ impl Fixture {
         self.store.purge(&nothing_old).await.unwrap()
     }
 
-    /// Everything the commit feed has received so far, flattened.
+    /// Every event the commit feed has received so far, flattened.
     pub fn fed(&mut self) -> Vec<StoredEvent> {
         let mut fed = Vec::new();
-        while let Ok(batch) = self.commits.try_recv() {
-            fed.extend(batch);
+        while let Ok(committed) = self.commits.try_recv() {
+            match committed {
+                Committed::Events(batch) => fed.extend(batch),
+                Committed::Access { change, number } => {
+                    self.access.push(change);
+                    assert_eq!(
+                        number,
+                        self.access.len() as u64,
+                        "access changes are numbered from 1"
+                    );
+                }
+            }
         }
         fed
+    }
+
+    /// Every access change the commit feed has announced so far, in order.
+    pub fn access_fed(&mut self) -> Vec<AccessChange> {
+        self.fed();
+        std::mem::take(&mut self.access)
     }
 }
 

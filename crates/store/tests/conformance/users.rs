@@ -1,7 +1,7 @@
 //! Accounts and tokens.
 
 use herald_protocol::{Role, TokenKind};
-use herald_store::{Error, NewUser, UserChanges};
+use herald_store::{AccessChange, Error, NewUser, UserChanges};
 
 use crate::harness::Fixture;
 
@@ -213,6 +213,74 @@ async fn a_deleted_user_is_gone_with_their_events_and_tokens(f: Fixture) {
     f.user("alice").await;
 }
 
+/// Every committed change to who may do what is announced on the commit feed,
+/// whoever made it; what did not change anything is not.
+async fn access_changes_are_announced_on_the_commit_feed(mut f: Fixture) {
+    let [alice, bob] = f.users(["alice", "bob"]).await;
+    let laptop = f
+        .store
+        .create_token(alice, TokenKind::Session, "laptop", vec![7; 32])
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.access_changes(),
+        0,
+        "creating users and tokens ends nothing"
+    );
+
+    // Not Bob's token, and an unknown user: nothing committed, nothing said.
+    assert!(!f.store.delete_token(bob, laptop.id).await.unwrap());
+    let unknown = UserChanges {
+        disabled: Some(true),
+        ..Default::default()
+    };
+    assert!(f
+        .store
+        .update_user(alice + 1000, unknown)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(!f.store.delete_user(alice + 1000).await.unwrap());
+    assert!(f.access_fed().is_empty());
+
+    assert!(f.store.delete_token(alice, laptop.id).await.unwrap());
+    let rename = UserChanges {
+        display_name: Some("Alice A.".into()),
+        ..Default::default()
+    };
+    f.store.update_user(alice, rename).await.unwrap().unwrap();
+    let new_password = UserChanges {
+        password_hash: Some("new".into()),
+        ..Default::default()
+    };
+    f.store
+        .update_user(bob, new_password)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(f.store.delete_user(alice).await.unwrap());
+
+    assert_eq!(f.store.access_changes(), 4);
+    assert_eq!(
+        f.access_fed(),
+        [
+            AccessChange::SessionsEnded {
+                user: alice,
+                token: Some(laptop.id)
+            },
+            AccessChange::Changed { user: alice },
+            AccessChange::SessionsEnded {
+                user: bob,
+                token: None
+            },
+            AccessChange::SessionsEnded {
+                user: alice,
+                token: None
+            },
+        ]
+    );
+}
+
 on_both_backends!(
     a_created_user_is_found_by_name_and_id,
     a_taken_username_is_a_conflict_and_changes_nothing,
@@ -221,4 +289,5 @@ on_both_backends!(
     disabling_a_user_or_changing_the_password_ends_their_sessions,
     tokens_authenticate_and_only_their_owner_deletes_them,
     a_deleted_user_is_gone_with_their_events_and_tokens,
+    access_changes_are_announced_on_the_commit_feed,
 );
