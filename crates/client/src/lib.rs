@@ -21,7 +21,6 @@ pub mod client;
 pub mod credentials;
 pub mod error;
 pub mod events;
-mod ipc_schema;
 pub mod sync;
 
 pub use api::{normalize_server_url, Api};

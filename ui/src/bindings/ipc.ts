@@ -158,6 +158,7 @@ export type MessageState = "sent" | "pending" | "failed";
 /** A notification that matches a search, with where it matched. */
 export interface NotificationHit {
   notification: Notification;
+  /** The best-matching stretch of the title or content, split into parts so a window can highlight matches without parsing (or trusting) markup. */
   snippet: SnippetPart[];
 }
 
@@ -220,7 +221,7 @@ export interface SettingsView {
   popups: PopupSettings;
 }
 
-/** A piece of a search snippet: `matched` pieces are what the query found. */
+/** A piece of a snippet: `matched` pieces are what the query found. */
 export interface SnippetPart {
   matched: boolean;
   text: string;

@@ -15,6 +15,7 @@ use herald_protocol::{
 use rusqlite::{Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use super::notifications::{from_millis, to_millis};
 use super::outbox::Action;
@@ -22,14 +23,14 @@ use super::tracker::Tracker;
 use crate::error::{Error, Result};
 
 /// Where a message written here is on its way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageState {
     /// The server has it.
     Sent,
     /// In the outbox, not confirmed yet.
     Pending,
-    /// The server refused it (see [`crate::ClientEvent::ActionRefused`]).
+    /// The server refused it: the window offers to send it again or discard it.
     Failed,
 }
 
@@ -44,26 +45,27 @@ impl MessageState {
 }
 
 /// A chat message as the window shows it, sent or still on its way.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ChatMessage {
     /// Stable for the life of the cache, also before the server assigned `id`.
     pub local_id: i64,
     pub id: Option<MessageId>,
-    /// `None` for a first message to `peer` whose conversation the server has
+    /// `null` for a first message to `peer` whose conversation the server has
     /// not created yet.
     pub conversation_id: Option<ConversationId>,
     pub peer: Option<String>,
-    /// Username; `None` once the sender's account was deleted.
+    /// Username; `null` once the sender's account was deleted.
     pub sender: Option<String>,
     pub content: String,
     pub client_id: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     pub state: MessageState,
 }
 
 /// One entry of the conversation list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ConversationSummary {
     pub id: ConversationId,
     pub kind: ConversationKind,
@@ -77,6 +79,7 @@ pub struct ConversationSummary {
     pub peer_read_up_to: Option<MessageId>,
     pub last_message: Option<ChatMessage>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub last_time: OffsetDateTime,
 }
 

@@ -10,6 +10,7 @@ use herald_protocol::Notification;
 use super::chat::ChatMessage;
 use rusqlite::Connection;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::notifications::from_row;
 use crate::error::Result;
@@ -23,14 +24,14 @@ const MATCH_END: char = '\u{E001}';
 const SNIPPET_TOKENS: u32 = 12;
 
 /// A piece of a snippet: `matched` pieces are what the query found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct SnippetPart {
     pub text: String,
     pub matched: bool,
 }
 
 /// A notification that matches a search, with where it matched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct NotificationHit {
     pub notification: Notification,
     /// The best-matching stretch of the title or content, split into parts so a
@@ -87,7 +88,7 @@ pub(crate) fn notifications(
 }
 
 /// A chat message that matches a search.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct MessageHit {
     pub message: ChatMessage,
     pub snippet: Vec<SnippetPart>,
