@@ -15,8 +15,9 @@ mod tray;
 mod wake;
 mod window;
 
+use parking_lot::Mutex;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use clap::Parser;
 use herald_client::{Client, ClientOptions};
@@ -110,7 +111,7 @@ fn main() {
         .run(|app, event| {
             if let tauri::RunEvent::Exit = event {
                 // Stops the local server, if one runs.
-                state::lock(&app.state::<AppState>().local_server).take();
+                app.state::<AppState>().local_server.lock().take();
             }
         });
 }

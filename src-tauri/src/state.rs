@@ -2,8 +2,9 @@
 //! what happens when the client reports something: every [`ClientEvent`] goes to
 //! the window as is; the tray and popups react to a few.
 
+use parking_lot::Mutex;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use herald_client::ClientEvent;
 use herald_desktop_core::ipc::ShellEvent;
@@ -34,13 +35,9 @@ pub struct AppState {
     pub local_server: Mutex<Option<LocalServer>>,
 }
 
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl AppState {
     pub fn session_info(&self) -> SessionInfo {
-        self.session.info(lock(&self.local_server).is_some())
+        self.session.info(self.local_server.lock().is_some())
     }
 
     /// Logs in with a password, keeps the token and starts syncing.
@@ -62,7 +59,7 @@ impl AppState {
     pub async fn resume_saved(&self) -> herald_desktop_core::Result<bool> {
         let resumed = self.session.resume_saved().await?;
         if resumed {
-            lock(&self.tray_state).signed_out = false;
+            self.tray_state.lock().signed_out = false;
             self.redraw_tray();
         }
         Ok(resumed)
@@ -70,7 +67,9 @@ impl AppState {
 
     /// Starts the bundled herald-server (or reuses it) and signs in to it.
     pub async fn start_local_and_login(&self, app: &AppHandle) -> Result<(), String> {
-        let existing = lock(&self.local_server)
+        let existing = self
+            .local_server
+            .lock()
             .as_ref()
             .map(|s| (s.url.clone(), s.admin_password()));
         let (url, password) = match existing {
@@ -78,7 +77,7 @@ impl AppState {
             None => {
                 let server = LocalServer::start(&self.data_dir.join("server")).await?;
                 let found = (server.url.clone(), server.admin_password());
-                *lock(&self.local_server) = Some(server);
+                *self.local_server.lock() = Some(server);
                 found
             }
         };
@@ -93,7 +92,7 @@ impl AppState {
     pub async fn logout(&self, app: &AppHandle) -> herald_desktop_core::Result<()> {
         self.session.logout().await?;
         {
-            let mut t = lock(&self.tray_state);
+            let mut t = self.tray_state.lock();
             t.signed_out = true;
             t.unread = 0;
         }
@@ -103,7 +102,7 @@ impl AppState {
     }
 
     fn signed_in(&self, app: &AppHandle) {
-        lock(&self.tray_state).signed_out = false;
+        self.tray_state.lock().signed_out = false;
         self.redraw_tray();
         self.announce_connection(app);
     }
@@ -123,7 +122,7 @@ impl AppState {
         popups: PopupSettings,
     ) -> herald_desktop_core::Result<()> {
         self.notifier.set_settings(popups.clone());
-        lock(&self.tray_state).dnd = popups.dnd;
+        self.tray_state.lock().dnd = popups.dnd;
         self.redraw_tray();
         emit(app, ShellEvent::Settings(popups.clone()));
         self.session.save_popup_settings(popups)
@@ -131,7 +130,7 @@ impl AppState {
 
     pub fn redraw_tray(&self) {
         if let Some(tray) = self.tray.get() {
-            tray.show(&lock(&self.tray_state));
+            tray.show(&self.tray_state.lock());
         }
     }
 }
@@ -151,7 +150,7 @@ pub fn spawn_event_pump(app: &AppHandle) {
 fn on_client_event(app: &AppHandle, event: ClientEvent) {
     let state = app.state::<AppState>();
     state.session.on_client_event(&event);
-    let redraw = lock(&state.tray_state).apply(&event);
+    let redraw = state.tray_state.lock().apply(&event);
     if redraw {
         state.redraw_tray();
     }

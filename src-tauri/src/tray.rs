@@ -1,7 +1,7 @@
 //! The tray icon as Tauri draws it: the badge image, the tooltip and the menu of
 //! [`herald_desktop_core::tray`].
 
-use std::sync::Mutex;
+use parking_lot::Mutex;
 
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
@@ -121,7 +121,7 @@ impl Tray {
 
     /// Redraws icon, tooltip and the DND check mark for `state`.
     pub fn show(&self, state: &TrayState) {
-        let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+        let mut shown = self.shown.lock();
         if shown.as_ref() == Some(state) {
             return;
         }

@@ -5,8 +5,9 @@
 //! in the outbox; the sync engine sends them when it can. What changed comes
 //! back as [`ClientEvent`]s. Cloning is cheap and every clone is the same client.
 
+use parking_lot::Mutex;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use herald_protocol::{
     text, Contact, ConversationId, ConversationKind, Counts, Cursor, FoundUser, HistoryQuery,
@@ -99,10 +100,6 @@ pub(crate) struct Shared {
     user: Mutex<Option<User>>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 impl Shared {
     pub(crate) fn emit(&self, event: ClientEvent) {
         // No receiver is fine: nobody is looking.
@@ -129,12 +126,13 @@ impl Shared {
     }
 
     pub(crate) fn set_user(&self, user: User) {
-        *lock(&self.user) = Some(user);
+        *self.user.lock() = Some(user);
     }
 
     /// The user's name, or empty before the first connection told us.
     pub(crate) fn me(&self) -> String {
-        lock(&self.user)
+        self.user
+            .lock()
             .as_ref()
             .map(|u| u.username.clone())
             .unwrap_or_default()
@@ -167,7 +165,7 @@ impl Shared {
 
     fn announce(&self, counts: Counts, unsent: usize) {
         let changed = {
-            let mut last = lock(&self.counts);
+            let mut last = self.counts.lock();
             let changed = *last != counts;
             *last = counts;
             changed
@@ -219,7 +217,7 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Some(engine) = lock(&self.engine).take() {
+        if let Some(engine) = self.engine.lock().take() {
             engine.stop.cancel();
         }
     }
@@ -348,13 +346,13 @@ impl Client {
             })
             .await?;
         if wiped {
-            *lock(&self.shared().user) = None;
+            *self.shared().user.lock() = None;
             self.shared().emit(ClientEvent::NotificationsReloaded);
             self.shared().change(false, |_, _| Ok(())).await?;
         }
         let handle = engine::spawn(self.shared().clone(), api);
-        *lock(&self.inner.engine) = Some(handle);
-        *lock(&self.inner.credentials) = Some(credentials);
+        *self.inner.engine.lock() = Some(handle);
+        *self.inner.credentials.lock() = Some(credentials);
         Ok(())
     }
 
@@ -372,7 +370,7 @@ impl Client {
     /// token (it could not if unreachable; the local data is gone either way).
     pub async fn logout(&self) -> Result<bool> {
         self.stop_engine().await;
-        let credentials = lock(&self.inner.credentials).take();
+        let credentials = self.inner.credentials.lock().take();
         let revoked = match credentials {
             Some(c) => match Api::new(&c.server, Some(c.token))?.logout().await {
                 Ok(()) => true,
@@ -388,7 +386,7 @@ impl Client {
                 cache::wipe(tx)
             })
             .await?;
-        *lock(&self.shared().user) = None;
+        *self.shared().user.lock() = None;
         self.shared().emit(ClientEvent::NotificationsReloaded);
         self.shared().set_state(ConnectionState::Offline {
             reason: "logged out".into(),
@@ -398,7 +396,7 @@ impl Client {
     }
 
     async fn stop_engine(&self) {
-        let engine = lock(&self.inner.engine).take();
+        let engine = self.inner.engine.lock().take();
         if let Some(engine) = engine {
             engine.stop.cancel();
             let _ = engine.task.await;
@@ -406,7 +404,7 @@ impl Client {
     }
 
     fn command(&self, command: Command) {
-        if let Some(engine) = lock(&self.inner.engine).as_ref() {
+        if let Some(engine) = self.inner.engine.lock().as_ref() {
             let _ = engine.commands.send(command);
         }
     }
@@ -431,12 +429,12 @@ impl Client {
     /// The logged-in user as the server describes them (known after the first
     /// connection; remembered by the cache).
     pub fn user(&self) -> Option<User> {
-        lock(&self.shared().user).clone()
+        self.shared().user.lock().clone()
     }
 
     /// The login the client syncs with.
     pub fn credentials(&self) -> Option<Credentials> {
-        lock(&self.inner.credentials).clone()
+        self.inner.credentials.lock().clone()
     }
 
     /// A REST client for what the cache does not cover (sending, tokens, users).

@@ -2,7 +2,8 @@
 //! shows. The real sink (notify-rust on the session bus) is the shell's; tests
 //! record.
 
-use std::sync::{Arc, Mutex};
+use parking_lot::Mutex;
+use std::sync::Arc;
 
 use herald_protocol::NotificationId;
 
@@ -119,14 +120,11 @@ impl Notifier {
     }
 
     pub fn settings(&self) -> PopupSettings {
-        self.settings
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.settings.lock().clone()
     }
 
     pub fn set_settings(&self, settings: PopupSettings) {
-        *self.settings.lock().unwrap_or_else(|e| e.into_inner()) = settings;
+        *self.settings.lock() = settings;
     }
 
     /// Raises `popup` for `source` unless DND, quiet hours or the settings say no;
@@ -137,7 +135,7 @@ impl Notifier {
             tracing::debug!(?why, title = %popup.title, "popup suppressed");
             return Outcome::Suppressed(why);
         }
-        let mut burst = self.burst.lock().unwrap_or_else(|e| e.into_inner());
+        let mut burst = self.burst.lock();
         match burst.collapser.on_popup(self.clock.now()) {
             BurstDecision::Single => {
                 burst.summary_id = None;
@@ -200,7 +198,7 @@ mod tests {
 
     impl PopupSink for Recorder {
         fn show(&self, popup: &Popup, replaces: Option<u32>) -> Option<u32> {
-            let mut shown = self.shown.lock().unwrap();
+            let mut shown = self.shown.lock();
             shown.push((popup.clone(), replaces));
             Some(replaces.unwrap_or(shown.len() as u32))
         }
@@ -221,16 +219,16 @@ mod tests {
             })
         }
         fn advance(&self, ms: u64) {
-            *self.offset_ms.lock().unwrap() += ms;
+            *self.offset_ms.lock() += ms;
         }
     }
 
     impl Clock for FakeClock {
         fn now(&self) -> Instant {
-            self.start + Duration::from_millis(*self.offset_ms.lock().unwrap())
+            self.start + Duration::from_millis(*self.offset_ms.lock())
         }
         fn local_minutes(&self) -> u16 {
-            *self.minutes.lock().unwrap()
+            *self.minutes.lock()
         }
     }
 
@@ -253,7 +251,7 @@ mod tests {
             n.request(DESKTOP, popup("Build #42 failed")),
             Outcome::Shown
         );
-        let shown = sink.shown.lock().unwrap();
+        let shown = sink.shown.lock();
         assert_eq!(shown[0].0.title, "Build #42 failed");
         assert_eq!(shown[0].0.body, "body");
     }
@@ -267,7 +265,7 @@ mod tests {
             n.request(DESKTOP, popup(&format!("n{i}")));
             clock.advance(50);
         }
-        let shown = sink.shown.lock().unwrap();
+        let shown = sink.shown.lock();
         let singles: Vec<_> = shown
             .iter()
             .filter(|(p, _)| !p.title.contains("new notifications"))
@@ -368,8 +366,8 @@ mod tests {
             n.request(DESKTOP, popup("x")),
             Outcome::Suppressed(Suppressed::QuietHours)
         );
-        *clock.minutes.lock().unwrap() = 14 * 60;
+        *clock.minutes.lock() = 14 * 60;
         assert_eq!(n.request(DESKTOP, popup("x")), Outcome::Shown);
-        assert_eq!(sink.shown.lock().unwrap().len(), 1);
+        assert_eq!(sink.shown.lock().len(), 1);
     }
 }

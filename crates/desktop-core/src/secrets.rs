@@ -2,8 +2,9 @@
 //! when no secret service runs — a 0600 file in the app's data dir. The window
 //! shows which one is in use ([`SecretStorage`]), so a fallback is never silent.
 
+use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use keyring_core::{CredentialStore, Entry};
 use serde::Serialize;
@@ -149,19 +150,14 @@ impl Secrets {
                 Err(e) => tracing::warn!(error = %e, "could not remove the token from the keyring"),
             }
         }
-        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.last.lock() = None;
         remove_if_exists(&self.fallback_path())
     }
 
     /// Where the token is: where the last save or load found it, else where one
     /// would go now (without touching anything).
     pub fn status(&self) -> SecretStorage {
-        if let Some(storage) = self
-            .last
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-        {
+        if let Some(storage) = self.last.lock().clone() {
             return storage;
         }
         match &self.keyring {
@@ -171,7 +167,7 @@ impl Secrets {
     }
 
     fn remember(&self, storage: &SecretStorage) {
-        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(storage.clone());
+        *self.last.lock() = Some(storage.clone());
     }
 
     fn file_status(&self, reason: &str) -> SecretStorage {

@@ -3,8 +3,8 @@
 //! login at the next start, and forgetting it at logout. The shell redraws the
 //! tray and tells the window after each step.
 
+use parking_lot::Mutex;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
 
 use herald_client::{Client, ClientEvent, ConnectionState, Credentials};
 use serde::Serialize;
@@ -44,10 +44,6 @@ pub struct Session {
     login_error: Mutex<Option<String>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl Session {
     pub fn new(
         client: Client,
@@ -73,7 +69,7 @@ impl Session {
     }
 
     pub fn settings(&self) -> AppSettings {
-        lock(&self.settings).clone()
+        self.settings.lock().clone()
     }
 
     /// The account view; `local_server`: whether the shell runs the bundled server.
@@ -102,13 +98,13 @@ impl Session {
                 ConnectionState::AuthFailed { message } => Some(message),
             },
             local_server,
-            login_error: lock(&self.login_error).clone(),
+            login_error: self.login_error.lock().clone(),
         }
     }
 
     /// Remembers why a login failed, for the login form to show.
     pub fn set_login_error(&self, error: Option<String>) {
-        *lock(&self.login_error) = error;
+        *self.login_error.lock() = error;
     }
 
     /// Follows the client: a refused token ends the session with a sentence
@@ -151,7 +147,7 @@ impl Session {
         if let Err(e) = saved {
             tracing::warn!(error = %e, "could not save the session token; the login lasts until quit");
         }
-        let mut s = lock(&self.settings);
+        let mut s = self.settings.lock();
         s.server = Some(credentials.server.clone());
         s.username = Some(credentials.username.clone());
         s.local_server = local;
@@ -164,7 +160,7 @@ impl Session {
     /// client connects (and retries) in the background.
     pub async fn resume_saved(&self) -> Result<bool> {
         let (server, username, account) = {
-            let s = lock(&self.settings);
+            let s = self.settings.lock();
             match (s.server.clone(), s.username.clone(), s.account()) {
                 (Some(server), Some(username), Some(account)) => (server, username, account),
                 _ => return Ok(false),
@@ -188,7 +184,7 @@ impl Session {
     /// with the password the server generated.
     pub async fn sign_in_local(&self, url: &str, admin_password: Option<String>) -> Result<()> {
         let saved_here = {
-            let s = lock(&self.settings);
+            let s = self.settings.lock();
             s.local_server && s.server.as_deref() == Some(url)
         };
         if saved_here && self.resume_saved().await? {
@@ -216,7 +212,7 @@ impl Session {
 
     /// Keeps new popup settings in the settings file.
     pub fn save_popup_settings(&self, popups: PopupSettings) -> Result<()> {
-        let mut s = lock(&self.settings);
+        let mut s = self.settings.lock();
         s.popups = popups;
         Ok(s.save(&self.config_dir)?)
     }

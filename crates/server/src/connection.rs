@@ -11,10 +11,11 @@
 //! WebSocket leaves hyper, and this watchdog, behind: the session keeps its own
 //! heartbeat.
 
+use parking_lot::Mutex;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -143,14 +144,8 @@ impl Activity {
         }
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     fn begin(self: &Arc<Self>) -> Busy {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         state.in_flight += 1;
         state.head_started = None;
         state.served = true;
@@ -158,14 +153,14 @@ impl Activity {
     }
 
     fn read_some(&self) {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         if state.in_flight == 0 && state.head_started.is_none() {
             state.head_started = Some(Instant::now());
         }
     }
 
     fn is_idle(&self) -> bool {
-        self.state().in_flight == 0
+        self.state.lock().in_flight == 0
     }
 
     /// When the connection times out if nothing changes; `None` while busy.
@@ -181,7 +176,7 @@ impl Activity {
     }
 
     fn pending_timeout(&self, timeouts: Timeouts) -> Option<(Instant, &'static str)> {
-        let state = self.state();
+        let state = self.state.lock();
         if state.in_flight > 0 {
             return None;
         }
@@ -198,7 +193,7 @@ struct Busy(Arc<Activity>);
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        let mut state = self.0.state();
+        let mut state = self.0.state.lock();
         state.in_flight -= 1;
         if state.in_flight == 0 {
             state.idle_since = Instant::now();

@@ -20,8 +20,9 @@ pub mod schema;
 pub(crate) mod search;
 pub(crate) mod tracker;
 
+use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -88,14 +89,14 @@ impl Cache {
 
     /// Runs `f` on the connection (reads).
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        f(&self.lock())
+        f(&self.conn.lock())
     }
 
     /// Runs `f` in an immediate transaction and commits when it returns `Ok`.
     /// Immediate, so two writers (two processes on one file) queue up at the
     /// start instead of failing at commit.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock();
+        let mut conn = self.conn.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
@@ -124,12 +125,6 @@ impl Cache {
         tokio::task::spawn_blocking(move || cache.write(f))
             .await
             .map_err(|_| Error::Closed)?
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic inside a transaction rolled it back when the guard dropped;
-        // the connection itself is fine to keep using.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Deletes a cache file and its WAL companions (after logout, or when the

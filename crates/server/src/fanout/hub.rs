@@ -1,8 +1,9 @@
 //! The connection hub: a map from user to that user's live connections.
 
+use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
 use herald_protocol::{Cursor, Event, NotificationKind, ServerFrame, UserId};
@@ -313,12 +314,12 @@ impl Hub {
         self.metrics.deliveries.inc_by(delivered);
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<UserId, Vec<Connection>>> {
-        self.connections.read().unwrap_or_else(|p| p.into_inner())
+    fn read(&self) -> parking_lot::RwLockReadGuard<'_, HashMap<UserId, Vec<Connection>>> {
+        self.connections.read()
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<UserId, Vec<Connection>>> {
-        self.connections.write().unwrap_or_else(|p| p.into_inner())
+    fn write(&self) -> parking_lot::RwLockWriteGuard<'_, HashMap<UserId, Vec<Connection>>> {
+        self.connections.write()
     }
 }
 

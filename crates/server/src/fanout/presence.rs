@@ -11,8 +11,9 @@
 //! user changes, every node tells its own connected contacts of that user with a
 //! `presence` frame; presence frames themselves never cross the link.
 
+use parking_lot::RwLock;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use herald_protocol::{ServerFrame, UserId};
@@ -84,7 +85,7 @@ impl Presence {
         users: impl IntoIterator<Item = UserId>,
         change: impl FnOnce(&mut View),
     ) -> Vec<Transition> {
-        let mut view = self.view.write().unwrap_or_else(|p| p.into_inner());
+        let mut view = self.view.write();
         let users: HashSet<UserId> = users.into_iter().collect();
         let before: Vec<(UserId, bool)> = users.iter().map(|&u| (u, view.is_online(u))).collect();
         change(&mut view);
@@ -168,8 +169,8 @@ impl Presence {
         self.read().local.iter().copied().collect()
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, View> {
-        self.view.read().unwrap_or_else(|p| p.into_inner())
+    fn read(&self) -> parking_lot::RwLockReadGuard<'_, View> {
+        self.view.read()
     }
 }
 

@@ -12,14 +12,14 @@
 //! priority than the ones serving requests: a flood of hashes slows other
 //! hashes, not every other request.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
-use super::lock;
 use crate::metrics::Metrics;
 use crate::{Error, Result};
 
@@ -72,7 +72,7 @@ impl HashPool {
 
     fn try_claim(&self, client: Option<IpAddr>) -> Option<Claim> {
         if let Some(ip) = client {
-            let mut per_client = lock(&self.per_client);
+            let mut per_client = self.per_client.lock();
             let running = per_client.entry(ip).or_default();
             if *running >= self.per_client_max {
                 return None;
@@ -143,7 +143,7 @@ impl Drop for Claim {
             self.metrics.hash_pool_busy.dec();
         }
         if let Some(ip) = self.client {
-            let mut per_client = lock(&self.per_client);
+            let mut per_client = self.per_client.lock();
             if let Some(running) = per_client.get_mut(&ip) {
                 *running -= 1;
                 if *running == 0 {
@@ -228,6 +228,6 @@ mod tests {
             .await
             .unwrap();
         held.await.unwrap().unwrap();
-        assert!(lock(&pool.per_client).is_empty());
+        assert!(pool.per_client.lock().is_empty());
     }
 }

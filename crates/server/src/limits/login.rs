@@ -21,15 +21,13 @@
 //! Usernames that no account can have are not recorded (nobody to protect, and
 //! a spray of invented names would grow the table).
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use herald_protocol::validate_username;
-
-use super::lock;
 
 /// Records kept per kind of key; a spray beyond this forgets the quietest.
 const MAX_RECORDS: usize = 100_000;
@@ -165,7 +163,7 @@ impl LoginThrottle {
         username: &str,
         now: Instant,
     ) -> Result<Attempt<'_>, (ThrottledBy, Instant)> {
-        let mut addresses = lock(&self.addresses);
+        let mut addresses = self.addresses.lock();
         let by_address = addresses.record(&address, &self.policy, now);
         if let Some(until) = by_address.refused_until(&self.policy, now) {
             return Err((ThrottledBy::Address, until));
@@ -175,7 +173,7 @@ impl LoginThrottle {
             .is_ok()
             .then(|| username.to_owned());
         if let Some(name) = &username {
-            let mut usernames = lock(&self.usernames);
+            let mut usernames = self.usernames.lock();
             let by_name = usernames.record(name, &self.policy, now);
             if !address_clean {
                 if let Some(until) = by_name.refused_until(&self.policy, now) {
@@ -195,8 +193,8 @@ impl LoginThrottle {
 
     /// Forgets records quiet for longer than the longest wait.
     pub fn sweep(&self, now: Instant) {
-        lock(&self.addresses).sweep(&self.policy, now);
-        lock(&self.usernames).sweep(&self.policy, now);
+        self.addresses.lock().sweep(&self.policy, now);
+        self.usernames.lock().sweep(&self.policy, now);
     }
 }
 
@@ -219,7 +217,7 @@ impl Attempt<'_> {
     pub fn succeeded(mut self) {
         self.settle(None);
         if let Some(name) = &self.username {
-            lock(&self.throttle.usernames).records.remove(name);
+            self.throttle.usernames.lock().records.remove(name);
         }
     }
 
@@ -227,9 +225,9 @@ impl Attempt<'_> {
         self.settled = true;
         let policy = &self.throttle.policy;
         let failed = failed_at.map(|now| (policy, now));
-        lock(&self.throttle.addresses).settle(&self.address, failed);
+        self.throttle.addresses.lock().settle(&self.address, failed);
         if let Some(name) = &self.username {
-            lock(&self.throttle.usernames).settle(name, failed);
+            self.throttle.usernames.lock().settle(name, failed);
         }
     }
 }
@@ -346,8 +344,8 @@ mod tests {
         let now = Instant::now();
         fail(&throttle, ip(1), "alice", now, 3);
         throttle.sweep(now + Duration::from_secs(60));
-        assert!(lock(&throttle.addresses).records.is_empty());
-        assert!(lock(&throttle.usernames).records.is_empty());
+        assert!(throttle.addresses.lock().records.is_empty());
+        assert!(throttle.usernames.lock().records.is_empty());
         assert!(throttle
             .begin(ip(1), "alice", now + Duration::from_secs(60))
             .is_ok());
@@ -358,6 +356,6 @@ mod tests {
         let throttle = throttle();
         let now = Instant::now();
         fail(&throttle, ip(1), &"X".repeat(1000), now, 1);
-        assert!(lock(&throttle.usernames).records.is_empty());
+        assert!(throttle.usernames.lock().records.is_empty());
     }
 }

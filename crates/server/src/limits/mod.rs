@@ -11,7 +11,7 @@ pub mod login;
 mod sends;
 mod sockets;
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use client_ip::{ClientIps, TrustedProxy};
@@ -56,10 +56,4 @@ impl Limits {
         self.logins.sweep(std::time::Instant::now());
         self.sends.sweep();
     }
-}
-
-/// The tables here hold plain counters: a panic elsewhere mid-update leaves
-/// nothing worth refusing service over.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -2,11 +2,10 @@
 //! client address. Each may wait 10 s for its first frame; without a cap one
 //! address could hold thousands of them while proving nothing.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-
-use super::lock;
+use std::sync::Arc;
 
 #[derive(Default)]
 pub struct Unauthenticated {
@@ -17,7 +16,7 @@ impl Unauthenticated {
     /// A place for one more unauthenticated socket from `client`, or `None` at
     /// `cap`. The place is given back when the returned guard is dropped.
     pub fn claim(&self, client: IpAddr, cap: u32) -> Option<Pending> {
-        let mut open = lock(&self.open);
+        let mut open = self.open.lock();
         let count = open.entry(client).or_default();
         if *count >= cap {
             return None;
@@ -38,7 +37,7 @@ pub struct Pending {
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        let mut open = lock(&self.open);
+        let mut open = self.open.lock();
         if let Some(count) = open.get_mut(&self.client) {
             *count -= 1;
             if *count == 0 {

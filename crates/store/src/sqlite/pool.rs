@@ -1,7 +1,7 @@
 //! A fixed set of read connections shared by blocking tasks.
 
+use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
@@ -24,14 +24,12 @@ impl ReadPool {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let n = self.connections.len();
         for i in 0..n {
-            if let Ok(conn) = self.connections[(start + i) % n].try_lock() {
+            if let Some(conn) = self.connections[(start + i) % n].try_lock() {
                 return conn;
             }
         }
         // A panic while holding a connection leaves it usable: SQLite rolls back
         // any open statement when the next one starts.
-        self.connections[start % n]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.connections[start % n].lock()
     }
 }
