@@ -44,6 +44,7 @@ pub fn sample(pid: u32) -> Result<Sample> {
 
 fn ticks_per_second() -> f64 {
     // SAFETY: sysconf only reads a constant of the running system.
+    #[allow(unsafe_code)]
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if ticks > 0 {
         ticks as f64

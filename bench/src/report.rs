@@ -64,7 +64,10 @@ impl Machine {
             rlim_max: 0,
         };
         // SAFETY: getrlimit writes into the struct we pass.
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit)
+        };
         Self {
             cpus: cpuinfo.matches("processor\t:").count(),
             cpu_model: cpuinfo

@@ -226,7 +226,10 @@ impl Target {
     pub async fn stop(mut self) -> Result<()> {
         if let Some(pid) = self.child.id() {
             // SAFETY: signalling our own child by its pid.
-            unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::kill(pid as i32, libc::SIGTERM)
+            };
         }
         if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
             .await

@@ -101,6 +101,7 @@ impl Drop for LocalServer {
 fn stop_with_this_process(command: &mut Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: prctl is async-signal-safe and touches only the child's own state.
+    #[allow(unsafe_code)]
     unsafe {
         command.pre_exec(|| {
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {

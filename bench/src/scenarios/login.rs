@@ -149,7 +149,10 @@ async fn watch_memory(
         peak.fetch_max(sample.rss_kib, Ordering::Relaxed);
         if sample.rss_kib > RSS_GUARD_KIB {
             // SAFETY: signalling the server this bench started, by its pid.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::kill(pid as i32, libc::SIGKILL)
+            };
             killed.store(true, Ordering::Relaxed);
             stop.store(true, Ordering::Relaxed);
             return;

@@ -2,6 +2,10 @@
 //! device; messages written offline are delivered once; the cache holds recent
 //! history and searches it.
 
+// Test helpers outside #[test] functions unwrap too (clippy.toml allows it
+// only inside them).
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

@@ -2,6 +2,10 @@
 //! a blackhole (sockets stay open, nothing gets through, as when a NAT forgets
 //! the connection or a laptop sleeps) and a reset (every connection cut).
 
+// Test helpers outside #[test] functions unwrap too (clippy.toml allows it
+// only inside them).
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::net::SocketAddr;

@@ -1,6 +1,10 @@
 //! Chat popups are titled with who wrote (and where, in a room), from the cache
 //! when it knows the conversation and from the server when it does not yet.
 
+// Test helpers outside #[test] functions unwrap too (clippy.toml allows it
+// only inside them).
+#![allow(clippy::unwrap_used)]
+
 use std::time::Duration;
 
 use herald_client::{Client, ClientOptions};

@@ -89,6 +89,7 @@ fn open_file_limit() -> Option<u64> {
         rlim_max: 0,
     };
     // SAFETY: getrlimit only writes the struct it is given.
+    #[allow(unsafe_code)]
     let read = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
     (read == 0 && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur)
 }

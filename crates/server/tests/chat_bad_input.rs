@@ -1,6 +1,10 @@
 //! The chat bad-input matrix: every malformed, oversized or impossible chat
 //! request gets a clear 4xx with an error code and changes nothing.
 
+// Test helpers outside #[test] functions unwrap too (clippy.toml allows it
+// only inside them).
+#![allow(clippy::unwrap_used)]
+
 use herald_protocol::{ClientFrame, Message, ServerFrame, MAX_MESSAGE_CHARS};
 use herald_testkit::{client_id, TestServer, TestUser, WsClient};
 use serde_json::{json, Value};

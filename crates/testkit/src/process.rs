@@ -89,7 +89,10 @@ impl ServerProcess {
     /// SIGTERM, as systemd stops it, and waits (at most a minute) for it to exit.
     pub async fn terminate(&mut self) -> std::process::ExitStatus {
         // SAFETY: signalling our own child by its pid.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM)
+        };
         let deadline = Instant::now() + EXIT_LIMIT;
         loop {
             if let Some(status) = self.child.try_wait().expect("child status") {

@@ -97,6 +97,7 @@ impl HashPool {
 /// thread id acts on that thread alone).
 fn lower_priority() {
     // SAFETY: gettid and setpriority only read and change this thread's nice value.
+    #[allow(unsafe_code)]
     let changed = unsafe {
         let thread = libc::gettid() as libc::id_t;
         libc::setpriority(libc::PRIO_PROCESS, thread, NICENESS)

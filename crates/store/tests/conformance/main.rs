@@ -3,6 +3,10 @@
 //! PostgreSQL tests need a server: `HERALD_TEST_POSTGRES` names an admin URL
 //! (default `postgres://postgres@127.0.0.1:5432/postgres`).
 
+// Test helpers outside #[test] functions unwrap too (clippy.toml allows it
+// only inside them).
+#![allow(clippy::unwrap_used)]
+
 /// Expands each named `async fn(Fixture)` into a module holding a `sqlite` and a
 /// `postgres` test, e.g. `users::duplicate_username_is_a_conflict::postgres`.
 macro_rules! on_both_backends {
