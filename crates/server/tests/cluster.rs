@@ -5,6 +5,10 @@
 //! Needs PostgreSQL (`HERALD_TEST_POSTGRES`, default the local server) and
 //! Redis at 127.0.0.1:6379; each test has its own database and channel.
 
+// Test helpers outside #[test] functions unwrap too (clippy.toml allows it
+// only inside them).
+#![allow(clippy::unwrap_used)]
+
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,7 +18,7 @@ use std::time::Duration;
 use herald_protocol::{ClientFrame, Cursor, Event, ServerFrame};
 use herald_testkit::postgres::TestDatabase;
 use herald_testkit::process::{free_port, ServerProcess};
-use herald_testkit::{password_of, TestUser, WsClient, ADMIN_PASSWORD};
+use herald_testkit::{password_of, services, TestUser, WsClient, ADMIN_PASSWORD};
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -164,7 +168,7 @@ async fn stream_cursors(user: &TestUser) -> Vec<Cursor> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_on_different_nodes_hear_each_other() {
-    let cluster = Cluster::start(3, REDIS).await;
+    let cluster = Cluster::start(3, services::redis(REDIS)).await;
     let alice = cluster.user("alice", 1).await;
     let bob = cluster.user("bob", 2).await;
     let alice_desktop =
@@ -232,7 +236,7 @@ async fn users_on_different_nodes_hear_each_other() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ending_a_session_on_one_node_closes_its_connections_on_others() {
-    let cluster = Cluster::start(2, REDIS).await;
+    let cluster = Cluster::start(2, services::redis(REDIS)).await;
     let alice = cluster.user("alice", 0).await;
     let (mut elsewhere, _) = WsClient::connect_ready(cluster.url(1), &alice.token).await;
     let logout = alice.post("/api/v1/auth/logout", json!({})).await;
@@ -286,7 +290,7 @@ async fn broadcast_answers(user: &TestUser, status: u16, why: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_change_on_one_node_applies_on_the_others() {
-    let cluster = Cluster::start(2, REDIS).await;
+    let cluster = Cluster::start(2, services::redis(REDIS)).await;
     let admin = cluster.admin().await;
     let alice = cluster.user("alice", 1).await;
     set_role(&admin, &alice, "admin").await;
@@ -300,7 +304,7 @@ async fn a_role_change_on_one_node_applies_on_the_others() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presence_spans_nodes() {
-    let cluster = Cluster::start(2, REDIS).await;
+    let cluster = Cluster::start(2, services::redis(REDIS)).await;
     let alice = cluster.user("alice", 0).await;
     let bob = cluster.user("bob", 1).await;
     alice.add_contact("bob").await;
@@ -397,7 +401,7 @@ async fn send_until_gone(sender: TestUser, acked: Acked) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_whose_node_is_killed_resumes_exactly_on_another() {
-    let mut cluster = Cluster::start(3, REDIS).await;
+    let mut cluster = Cluster::start(3, services::redis(REDIS)).await;
     let alice = cluster.user("alice", 1).await;
     let bob = cluster.user("bob", 0).await;
     let carol = cluster.user("carol", 2).await;

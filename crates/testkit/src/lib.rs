@@ -9,6 +9,7 @@
 
 pub mod postgres;
 pub mod process;
+pub mod services;
 mod ws;
 
 use std::net::SocketAddr;

@@ -83,7 +83,9 @@ impl Drop for TestDatabase {
 async fn run(url: &str, sql: &str) {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {url} (set HERALD_TEST_POSTGRES): {e}"));
+        .unwrap_or_else(|e| {
+            crate::services::unreachable("PostgreSQL (HERALD_TEST_POSTGRES)", url, e)
+        });
     let task = tokio::spawn(connection);
     client
         .batch_execute(sql)
