@@ -148,38 +148,15 @@ fn default_data_dir() -> PathBuf {
 /// memory a flood of logins can take, whatever the configuration.
 const MAX_HASH_THREADS: usize = 64;
 
-/// Keys read from `HERALD_<KEY>`; other `HERALD_*` variables belong to the CLI.
-const ENV_KEYS: &[&str] = &[
-    "listen",
-    "data_dir",
-    "database_url",
-    "fanout_url",
-    "fanout_channel",
-    "registration",
-    "retention_days",
-    "chat_retention_days",
-    "admin_password",
-    "heartbeat_s",
-    "idle_timeout_s",
-    "send_queue",
-    "presence_debounce_ms",
-    "max_connections",
-    "header_read_timeout_s",
-    "request_body_timeout_s",
-    "keep_alive_timeout_s",
-    "shutdown_timeout_s",
-    "trusted_proxies",
-    "hash_threads",
-    "login_free_failures",
-    "login_backoff_ms",
-    "login_lockout_max_s",
-    "publish_per_s",
-    "publish_burst",
-    "chat_per_s",
-    "chat_burst",
-    "ws_per_user",
-    "ws_unauthenticated_per_ip",
-];
+/// Keys read from `HERALD_<KEY>`: every field of [`Config`], taken from the
+/// struct itself so a new setting cannot be forgotten here. Other `HERALD_*`
+/// variables belong to the CLI.
+fn env_keys() -> Vec<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+        other => unreachable!("Config serializes to an object, not {other:?}"),
+    }
+}
 
 /// Command-line flags of `herald-server`; each overrides the file and environment.
 #[derive(Debug, Default, Parser, Serialize)]
@@ -322,8 +299,10 @@ impl Config {
             }
             figment = figment.merge(Toml::file(path));
         }
+        let env_keys = env_keys();
+        let env_keys: Vec<&str> = env_keys.iter().map(String::as_str).collect();
         let config: Config = figment
-            .merge(Env::prefixed("HERALD_").only(ENV_KEYS))
+            .merge(Env::prefixed("HERALD_").only(&env_keys))
             .merge(Serialized::defaults(flags))
             .extract()
             .map_err(|e| Error::Config(e.to_string()))?;
@@ -474,6 +453,22 @@ mod tests {
             fanout_url: fanout_url.map(str::to_owned),
             ..Config::default()
         }
+    }
+
+    #[test]
+    fn every_setting_is_read_from_the_environment_and_all_but_secrets_have_a_flag() {
+        let mut keys = env_keys();
+        keys.sort();
+        let mut flags: Vec<String> = <Flags as clap::CommandFactory>::command()
+            .get_arguments()
+            .map(|arg| arg.get_id().to_string())
+            .filter(|id| !["config", "help", "version"].contains(&id.as_str()))
+            .collect();
+        // A secret has no flag: the command line is visible to every user (`ps`).
+        flags.push("admin_password".to_owned());
+        flags.sort();
+        assert_eq!(keys, flags);
+        assert!(keys.contains(&"ws_unauthenticated_per_ip".to_owned()));
     }
 
     #[test]
