@@ -6,7 +6,6 @@
 //! back as [`ClientEvent`]s. Cloning is cheap and every clone is the same client.
 
 use parking_lot::Mutex;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use herald_protocol::{
@@ -18,18 +17,20 @@ use rusqlite::Transaction;
 use tokio::sync::{broadcast, watch};
 
 use crate::api::Api;
-use crate::cache::chat::{self, ChatMessage, ConversationSummary, MessageState};
+use crate::cache::chat;
 use crate::cache::log::{self, EventLogPage};
 use crate::cache::notifications::{self, NotificationFilter};
-use crate::cache::outbox::{self, Action};
+use crate::cache::outbox;
 use crate::cache::search::{self, MessageHit, NotificationHit};
 use crate::cache::tracker::Tracker;
 use crate::cache::{self, meta, Cache};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::events::{ClientEvent, ConnectionState, EventStream};
+use crate::options::ClientOptions;
+use crate::shared::{Shared, Status};
 use crate::sync::engine::{self, Command, EngineHandle};
-use crate::sync::SyncOptions;
+use crate::views::{Action, ChatMessage, ConversationSummary, MessageState};
 
 /// Longest search text, in characters (local searches and the server's user
 /// search alike).
@@ -38,159 +39,6 @@ pub use herald_protocol::MAX_SEARCH_CHARS;
 /// Events a slow front end may fall behind by before it gets
 /// [`ClientEvent::Lagged`] and has to re-query.
 const EVENT_BUFFER: usize = 1024;
-
-/// How a [`Client`] keeps its data and how it syncs.
-#[derive(Debug, Clone)]
-pub struct ClientOptions {
-    /// The cache file; `None` keeps the cache in memory (gone on exit).
-    pub cache_path: Option<PathBuf>,
-    pub sync: SyncOptions,
-    /// Notifications older than this many days leave the cache, as they leave
-    /// the server (whose default is also 90).
-    pub retention_days: u32,
-    /// Most events kept in the local event log ([`Client::events_after`]).
-    pub event_log_limit: usize,
-}
-
-impl ClientOptions {
-    /// A client whose cache lives at `path` (created if missing).
-    pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self {
-            cache_path: Some(path.into()),
-            ..Self::in_memory()
-        }
-    }
-
-    /// A client whose cache lives in memory only.
-    pub fn in_memory() -> Self {
-        Self {
-            cache_path: None,
-            sync: SyncOptions::default(),
-            retention_days: 90,
-            event_log_limit: 10_000,
-        }
-    }
-
-    pub fn with_sync(mut self, sync: SyncOptions) -> Self {
-        self.sync = sync;
-        self
-    }
-}
-
-/// Where the client stands, for [`Client::settled`] and the engine.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Status {
-    pub state: ConnectionState,
-    /// The current connection has applied everything the server had when it began.
-    pub caught_up: bool,
-    /// Outbox actions not yet confirmed by the server.
-    pub unsent: usize,
-}
-
-/// State shared by the client handles and the engine task.
-pub(crate) struct Shared {
-    pub cache: Cache,
-    pub options: ClientOptions,
-    /// Fan-out of [`ClientEvent`]s to every front end.
-    events: broadcast::Sender<ClientEvent>,
-    status: watch::Sender<Status>,
-    /// The counts last announced, so only changes are announced.
-    counts: Mutex<Counts>,
-    /// Who the server says we are (from `hello`, or the cache before that).
-    user: Mutex<Option<User>>,
-}
-
-impl Shared {
-    pub(crate) fn emit(&self, event: ClientEvent) {
-        // No receiver is fine: nobody is looking.
-        let _ = self.events.send(event);
-    }
-
-    pub(crate) fn set_state(&self, state: ConnectionState) {
-        let changed = self.status.send_if_modified(|status| {
-            if status.state == state {
-                return false;
-            }
-            status.caught_up = false;
-            status.state = state.clone();
-            true
-        });
-        if changed {
-            self.emit(ClientEvent::ConnectionChanged { state });
-        }
-    }
-
-    pub(crate) fn set_caught_up(&self, cursor: Cursor) {
-        self.status.send_modify(|status| status.caught_up = true);
-        self.emit(ClientEvent::CaughtUp { cursor });
-    }
-
-    pub(crate) fn set_user(&self, user: User) {
-        *self.user.lock() = Some(user);
-    }
-
-    /// The user's name, or empty before the first connection told us.
-    pub(crate) fn me(&self) -> String {
-        self.user
-            .lock()
-            .as_ref()
-            .map(|u| u.username.clone())
-            .unwrap_or_default()
-    }
-
-    /// Runs `f` in one write transaction on the blocking pool, then announces
-    /// what it changed: notification events, counts, outbox size.
-    pub(crate) async fn change<T, F>(&self, live: bool, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Transaction, &mut Tracker) -> Result<T> + Send + 'static,
-    {
-        let (value, events, counts, unsent) = self
-            .cache
-            .write_async(move |tx| {
-                let mut tracker = Tracker::new(live);
-                let value = f(tx, &mut tracker)?;
-                let events = tracker.finish(tx)?;
-                let counts = notifications::counts(tx)?;
-                let unsent = outbox::unsent(tx)?;
-                Ok((value, events, counts, unsent))
-            })
-            .await?;
-        for event in events {
-            self.emit(event);
-        }
-        self.announce(counts, unsent);
-        Ok(value)
-    }
-
-    fn announce(&self, counts: Counts, unsent: usize) {
-        let changed = {
-            let mut last = self.counts.lock();
-            let changed = *last != counts;
-            *last = counts;
-            changed
-        };
-        if changed {
-            self.emit(ClientEvent::CountsChanged { counts });
-        }
-        self.status.send_if_modified(|status| {
-            let changed = status.unsent != unsent;
-            status.unsent = unsent;
-            changed
-        });
-    }
-
-    /// Drops notifications past the retention window.
-    pub(crate) async fn purge(&self) -> Result<()> {
-        let days = i64::from(self.options.retention_days);
-        let before = time::OffsetDateTime::now_utc() - time::Duration::days(days);
-        self.change(false, move |tx, tracker| {
-            notifications::purge(tx, before, tracker)?;
-            chat::purge(tx, before, tracker)
-        })
-        .await
-    }
-}
 
 /// Where a chat message goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

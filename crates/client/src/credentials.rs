@@ -145,7 +145,9 @@ pub fn remove_file_if_exists(path: &Path) -> Result<bool> {
     }
 }
 
-fn create_private_dir(dir: &Path) -> Result<()> {
+/// Creates `dir` (and its parents) readable by its owner only: it holds the
+/// user's token or messages. Shared with the cache.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

@@ -13,8 +13,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 use utoipa::ToSchema;
 
-use crate::cache::chat::{ChatMessage, ConversationSummary};
-use crate::cache::outbox::Action;
+use crate::views::{Action, ChatMessage, ConversationSummary};
 
 /// Whether the client is talking to the server, as the tray icon shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

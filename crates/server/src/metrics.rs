@@ -1,5 +1,6 @@
 //! Prometheus metrics served at `GET /metrics`.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -11,8 +12,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
-
-use crate::state::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
@@ -202,7 +201,7 @@ impl Metrics {
 
 /// Times every request, labelled by its route pattern (never the raw path, which
 /// would make one series per id).
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -216,8 +215,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         route,
         status: response.status().as_u16(),
     };
-    state
-        .metrics
+    metrics
         .requests
         .get_or_create(&labels)
         .observe(started.elapsed().as_secs_f64());

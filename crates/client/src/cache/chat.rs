@@ -15,24 +15,12 @@ use herald_protocol::{
 use rusqlite::{Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use utoipa::ToSchema;
 
 use super::notifications::{from_millis, to_millis};
-use super::outbox::Action;
 use super::tracker::Tracker;
 use crate::error::{Error, Result};
-
-/// Where a message written here is on its way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MessageState {
-    /// The server has it.
-    Sent,
-    /// In the outbox, not confirmed yet.
-    Pending,
-    /// The server refused it: the window offers to send it again or discard it.
-    Failed,
-}
+use crate::unread;
+use crate::views::{Action, ChatMessage, ConversationSummary, MessageState};
 
 impl MessageState {
     fn parse(s: &str) -> Self {
@@ -42,45 +30,6 @@ impl MessageState {
             _ => MessageState::Sent,
         }
     }
-}
-
-/// A chat message as the window shows it, sent or still on its way.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct ChatMessage {
-    /// Stable for the life of the cache, also before the server assigned `id`.
-    pub local_id: i64,
-    pub id: Option<MessageId>,
-    /// `null` for a first message to `peer` whose conversation the server has
-    /// not created yet.
-    pub conversation_id: Option<ConversationId>,
-    pub peer: Option<String>,
-    /// Username; `null` once the sender's account was deleted.
-    pub sender: Option<String>,
-    pub content: String,
-    pub client_id: String,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: OffsetDateTime,
-    pub state: MessageState,
-}
-
-/// One entry of the conversation list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct ConversationSummary {
-    pub id: ConversationId,
-    pub kind: ConversationKind,
-    /// The peer's username or the room's name.
-    pub title: String,
-    pub peer: Option<User>,
-    pub room: Option<Room>,
-    pub unread_count: i64,
-    pub read_up_to: MessageId,
-    /// Direct only: how far the peer has read ("seen" marks).
-    pub peer_read_up_to: Option<MessageId>,
-    pub last_message: Option<ChatMessage>,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub last_time: OffsetDateTime,
 }
 
 /// What the server said about the peer or room, kept as JSON.
@@ -304,10 +253,6 @@ pub(crate) fn upsert_message(
 }
 
 /// A message of `me`'s own does not count as unread.
-fn is_from_other(m_sender: Option<&str>, me: &str) -> bool {
-    m_sender != Some(me)
-}
-
 fn conversation_exists(conn: &Connection, id: ConversationId) -> Result<bool> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM conversations WHERE id = ?1")?
@@ -367,7 +312,8 @@ fn forget_conversation(conn: &Connection, id: ConversationId, tracker: &mut Trac
     Ok(())
 }
 
-/// Unread messages from others after `after`, as far as the cache holds them.
+/// Unread messages from others after `after`, as far as the cache holds them:
+/// the rule of [`unread::is_unread`], in SQL.
 fn count_unread(
     conn: &Connection,
     id: ConversationId,
@@ -416,9 +362,9 @@ pub(crate) fn apply_event(
             let read_up_to: MessageId = conn
                 .prepare_cached("SELECT server_read_up_to FROM conversations WHERE id = ?1")?
                 .query_row([m.conversation_id], |r| r.get(0))?;
-            // Unread: new here, from someone else, after the read mark (a late
-            // replay of an old message is none of these).
-            let unread = new && is_from_other(m.sender.as_deref(), me) && m.id > read_up_to;
+            // Counted once, when the cache first hears of it (a late replay of a
+            // known message is not new).
+            let unread = new && unread::is_unread(m.sender.as_deref(), me, m.id, read_up_to);
             conn.prepare_cached(
                 "UPDATE conversations SET
                     last_message_id = max(coalesce(last_message_id, 0), ?2),
@@ -443,15 +389,19 @@ pub(crate) fn apply_event(
                     continue;
                 };
                 tracker.touch_message(conn, local_id)?;
-                let sender: Option<String> = conn
-                    .prepare_cached("SELECT sender FROM messages WHERE local_id = ?1")?
-                    .query_row([local_id], |r| r.get(0))?;
-                if is_from_other(sender.as_deref(), me) {
+                let (sender, read_up_to): (Option<String>, MessageId) = conn
+                    .prepare_cached(
+                        "SELECT m.sender, c.server_read_up_to FROM messages m
+                         JOIN conversations c ON c.id = m.conversation_id
+                         WHERE m.local_id = ?1",
+                    )?
+                    .query_row([local_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                if unread::is_unread(sender.as_deref(), me, id, read_up_to) {
                     conn.prepare_cached(
                         "UPDATE conversations SET server_unread = max(0, server_unread - 1)
-                         WHERE id = ?1 AND ?2 > server_read_up_to",
+                         WHERE id = ?1",
                     )?
-                    .execute((conversation_id, id))?;
+                    .execute([conversation_id])?;
                 }
                 conn.prepare_cached("DELETE FROM messages WHERE local_id = ?1")?
                     .execute([local_id])?;

@@ -27,7 +27,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+use crate::credentials::create_private_dir;
 use crate::error::{Error, Result};
+use crate::views::Action;
 
 /// How long a write waits for another process (a second `herald watch` on the
 /// same cache) to finish its transaction before giving up.
@@ -177,7 +179,7 @@ pub(crate) fn apply_event(
 /// Applies one outbox action to the user's layer.
 pub(crate) fn apply_local(
     conn: &Connection,
-    action: &outbox::Action,
+    action: &Action,
     me: &str,
     tracker: &mut tracker::Tracker,
 ) -> Result<()> {
@@ -225,18 +227,6 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn create_private_dir(dir: &Path) -> Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(|source| Error::File {
-        action: "cannot create directory",
-        path: dir.to_path_buf(),
-        source,
-    })
-}
-
 /// The cache holds the user's messages: readable by its owner only. Best effort,
 /// since SQLite created the file and a failure here loses nothing.
 #[cfg(unix)]
@@ -251,7 +241,7 @@ mod tests {
     use time::OffsetDateTime;
 
     use super::notifications::{self, NotificationFilter};
-    use super::outbox::{self, Action};
+    use super::outbox;
     use super::tracker::Tracker;
     use super::*;
     use crate::events::ClientEvent;

@@ -18,9 +18,9 @@ use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row};
 use time::OffsetDateTime;
 
-use super::outbox::Action;
 use super::tracker::Tracker;
 use crate::error::Result;
+use crate::views::Action;
 
 const COLUMNS: &str =
     "id, kind, category, title, content, link, priority, desktop, sender, created_at, read";

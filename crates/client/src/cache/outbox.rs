@@ -6,54 +6,11 @@
 //! twice (marking read is idempotent; deleting twice answers 404, which means
 //! "already done"), so an answer lost with the connection is simply resent.
 
-use herald_protocol::{ConversationId, Event, KindFilter, MessageId, NotificationId};
+use herald_protocol::{Event, KindFilter, NotificationId};
 use rusqlite::{Connection, OptionalExtension};
-use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-
-/// Something the user did that the server has to hear about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Action {
-    MarkRead {
-        ids: Vec<NotificationId>,
-    },
-    MarkUnread {
-        ids: Vec<NotificationId>,
-    },
-    /// "Mark all read" as the user saw the list: everything of `kind` up to
-    /// `up_to`. When it is sent later, notifications that arrived meanwhile
-    /// (newer than `up_to`) stay unread: the user never saw them.
-    MarkAllRead {
-        kind: KindFilter,
-        up_to: NotificationId,
-    },
-    Delete {
-        ids: Vec<NotificationId>,
-    },
-    /// A chat message: to a user (`to`) or a room. `client_id` makes sending it
-    /// twice yield one message.
-    SendMessage {
-        client_id: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        to: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        room: Option<ConversationId>,
-        content: String,
-    },
-    /// The conversation is read up to and including `up_to`.
-    ReadConversation {
-        conversation_id: ConversationId,
-        up_to: MessageId,
-    },
-    /// Chat messages deleted (see `DeleteMessages` in the protocol for `for_everyone`).
-    DeleteMessages {
-        ids: Vec<MessageId>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        for_everyone: Option<bool>,
-    },
-}
+use crate::views::Action;
 
 impl Action {
     /// Whether `event` is the server's echo of this action (or of the same

@@ -7,7 +7,7 @@
 
 use herald_protocol::Notification;
 
-use super::chat::ChatMessage;
+use crate::views::ChatMessage;
 use rusqlite::Connection;
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -10,10 +10,11 @@ use std::collections::btree_map::{BTreeMap, Entry};
 use herald_protocol::{ConversationId, NotificationId};
 use rusqlite::{Connection, OptionalExtension};
 
-use super::chat::{self, ChatMessage, ConversationSummary};
+use super::chat;
 use super::notifications;
 use crate::error::Result;
 use crate::events::ClientEvent;
+use crate::views::{ChatMessage, ConversationSummary};
 
 /// More changed rows than this (of one kind) become one "reload" event: a
 /// window re-queries faster than it applies hundreds of single changes, and a

@@ -49,11 +49,11 @@ use super::liveness::{Liveness, Verdict};
 use super::resync::{self, Details, Snapshot};
 use super::SyncOptions;
 use crate::api::Api;
-use crate::cache::outbox::Action;
 use crate::cache::{self, chat, log, meta, notifications, outbox};
-use crate::client::Shared;
 use crate::error::{Error, Result};
 use crate::events::{ClientEvent, ConnectionState};
+use crate::shared::Shared;
+use crate::views::Action;
 
 /// Frames read in one go and applied in one transaction when they are already
 /// waiting (a replay arrives in bursts; one commit per event would be slow).

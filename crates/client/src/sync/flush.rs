@@ -15,8 +15,8 @@ use rusqlite::Connection;
 
 use crate::api::Api;
 use crate::cache::notifications::kind_value;
-use crate::cache::outbox::Action;
 use crate::error::{Error, Result};
+use crate::views::Action;
 
 /// The requests one action turns into.
 #[derive(Debug, Clone)]
