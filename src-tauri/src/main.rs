@@ -63,6 +63,9 @@ fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        // A log line that cannot be written (stderr gone, a full disk) is lost;
+        // reporting it with `eprintln!` would panic whatever thread was logging.
+        .log_internal_errors(false)
         .init();
     // tauri-driver and the single-instance relaunch may pass arguments we do not
     // know; ignore those rather than refusing to start.
