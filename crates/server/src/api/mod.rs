@@ -13,6 +13,7 @@ mod openapi;
 mod rooms;
 mod tokens;
 mod users;
+mod ws;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, patch, post};
@@ -20,7 +21,7 @@ use axum::{middleware, Router};
 use herald_protocol::MAX_BODY_BYTES;
 
 use crate::state::AppState;
-use crate::{metrics, ws, Error};
+use crate::{metrics, Error};
 
 pub fn router(state: AppState) -> Router {
     let v1 = Router::new()

@@ -25,8 +25,8 @@ use utoipa::OpenApi;
 
 use super::{
     auth, contacts, conversations, events, health, messages, notifications, rooms, tokens, users,
+    ws,
 };
-use crate::ws;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -1,10 +1,9 @@
-//! The WebSocket gateway at `/api/v1/ws`.
+//! `/api/v1/ws`: the upgrade to a WebSocket.
 //!
-//! Each connection is a [`session`]: it registers with the hub, optionally replays
-//! from the client's cursor, then forwards live events, counts and pushes while
-//! answering the client's requests and keeping the link alive with pings.
-
-mod session;
+//! Each connection then runs as a session ([`crate::ws`]): it registers with the
+//! hub, optionally replays from the client's cursor, then forwards live events,
+//! counts and pushes while answering the client's requests and keeping the link
+//! alive with pings.
 
 use std::time::Duration;
 
@@ -14,9 +13,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use herald_protocol::{TokenKind, MAX_FRAME_BYTES};
 
-use crate::api::extract::{bearer_token, ClientIp};
+use super::extract::{bearer_token, ClientIp};
 use crate::service::accounts;
 use crate::state::AppState;
+use crate::ws;
 use crate::{Error, Result};
 
 /// tungstenite allocates and zero-fills the whole read buffer for every
@@ -63,7 +63,7 @@ pub async fn upgrade(
                     state.config.ws_per_user
                 )));
             }
-            session::Admission::Authenticated(principal, epoch)
+            ws::Admission::Authenticated(principal, epoch)
         }
         None => {
             let cap = state.config.ws_unauthenticated_per_ip;
@@ -77,7 +77,7 @@ pub async fn upgrade(
                         "{cap} connections from your address are still waiting to authenticate"
                     ))
                 })?;
-            session::Admission::Pending(pending)
+            ws::Admission::Pending(pending)
         }
     };
     Ok(upgrade
@@ -85,7 +85,7 @@ pub async fn upgrade(
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .max_message_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| session::run(socket, state, admission)))
+        .on_upgrade(move |socket| ws::run(socket, state, admission)))
 }
 
 fn too_many(message: String) -> Error {
