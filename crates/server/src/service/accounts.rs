@@ -213,12 +213,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
 pub async fn authenticate_at(state: &AppState, token: &str) -> Result<(Principal, Epoch)> {
     let hash = secrets::hash_token(token);
     let cache = state.hub.principals();
-    let cached = if cache.is_current(state.store.access_changes()) {
-        cache.get(&hash)
-    } else {
-        Err(cache.epoch())
-    };
-    let (principal, epoch) = match cached {
+    let (principal, epoch) = match cache.get(&hash, state.store.access_changes()) {
         Ok(hit) => hit,
         Err(epoch) => {
             let principal = state

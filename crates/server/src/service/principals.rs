@@ -5,8 +5,8 @@
 //! committed change to a user's access on its commit feed; the fan-out applies
 //! it here ([`PrincipalCache::forget`], through [`crate::fanout::Hub::revoke`]
 //! for ended sessions) and on the other nodes, then records that it has
-//! ([`PrincipalCache::caught_up`]). Until it has, [`PrincipalCache::is_current`]
-//! is false and requests read the database, so the request that ended a session
+//! ([`PrincipalCache::caught_up`]). Until it has, [`PrincipalCache::get`]
+//! misses and requests read the database, so the request that ended a session
 //! is never followed by one the cache still lets through. Entries expire after
 //! [`MAX_AGE`] as a backstop for a change this node never heard of.
 
@@ -69,10 +69,15 @@ impl PrincipalCache {
     }
 
     /// The cached principal, or on a miss the epoch to pass to [`Self::insert`]
-    /// once the database has answered.
-    pub fn get(&self, hash: &TokenHash) -> Result<(Principal, Epoch), Epoch> {
+    /// once the database has answered. `announced` is the store's count of
+    /// access changes ([`herald_store::Store::access_changes`]): while this cache
+    /// has applied fewer, nothing cached is trusted and every lookup misses.
+    pub fn get(&self, hash: &TokenHash, announced: u64) -> Result<(Principal, Epoch), Epoch> {
         let mut inner = self.inner.lock();
         let epoch = Epoch(inner.revocations);
+        if inner.applied < announced {
+            return Err(epoch);
+        }
         let entry = match inner.recent.get(hash) {
             Some(entry) => Some(entry.principal.clone()).filter(|_| fresh(entry)),
             None => match inner.older.remove(hash) {
@@ -120,13 +125,6 @@ impl PrincipalCache {
     pub fn caught_up(&self, applied: u64) {
         let mut inner = self.inner.lock();
         inner.applied = inner.applied.max(applied);
-    }
-
-    /// Whether every access change the store has announced (`announced`, its
-    /// [`herald_store::Store::access_changes`]) has been applied here: only then
-    /// is a cached principal to be trusted.
-    pub fn is_current(&self, announced: u64) -> bool {
-        self.inner.lock().applied >= announced
     }
 
     /// Drops everything: after this node may have missed other nodes'
@@ -181,14 +179,14 @@ mod tests {
     }
 
     fn cached(cache: &PrincipalCache, n: u8) -> Option<i64> {
-        cache.get(&hash(n)).ok().map(|(p, _)| p.token.id)
+        cache.get(&hash(n), 0).ok().map(|(p, _)| p.token.id)
     }
 
     #[test]
     fn forgetting_a_user_drops_only_their_tokens() {
         let cache = PrincipalCache::new(16);
         for (n, user) in [(1, 1), (2, 1), (3, 2)] {
-            let epoch = cache.get(&hash(n)).unwrap_err();
+            let epoch = cache.get(&hash(n), 0).unwrap_err();
             cache.insert(hash(n), principal(user, n.into()), epoch);
         }
         cache.forget(1);
@@ -201,11 +199,23 @@ mod tests {
     #[test]
     fn a_read_that_raced_a_revocation_is_not_cached() {
         let cache = PrincipalCache::new(16);
-        let epoch = cache.get(&hash(1)).unwrap_err();
+        let epoch = cache.get(&hash(1), 0).unwrap_err();
         cache.forget(1);
         cache.insert(hash(1), principal(1, 1), epoch);
         assert_eq!(cached(&cache, 1), None);
         assert_ne!(cache.epoch(), epoch);
+    }
+
+    #[test]
+    fn nothing_cached_is_trusted_until_the_stores_access_changes_are_applied() {
+        let cache = PrincipalCache::new(16);
+        cache.insert(hash(1), principal(1, 1), cache.epoch());
+        assert!(
+            cache.get(&hash(1), 1).is_err(),
+            "one change not applied yet"
+        );
+        cache.caught_up(1);
+        assert_eq!(cache.get(&hash(1), 1).map(|(p, _)| p.token.id), Ok(1));
     }
 
     #[test]
