@@ -640,6 +640,12 @@ async fn whole_numbers_written_with_a_fraction_are_integers() {
         )
         .await;
     assert_eq!(marked.body, json!({"changed": 1}));
+    // Read exactly up to 2^53, not as the nearest float a fast parse finds
+    // (…762.5 here, then a type error): an id that is not Bob's, so not found.
+    let far = json!({"ids": [4_093_461_148_374_762.0_f64]});
+    let far = s.bob.post("/api/v1/notifications/read", far).await;
+    assert_eq!(far.status, 404, "{}", far.body);
+    assert_eq!(far.error_code(), "not_found", "{}", far.body);
     let half = json!({"to": ["bob"], "title": "x", "priority": 4.5});
     s.refuses(
         "priority 4.5",
